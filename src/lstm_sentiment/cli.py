@@ -1,0 +1,210 @@
+"""The `lstm-sentiment` command: parses arguments and calls the modules that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import UserError
+
+
+def _add_data_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", metavar="PATH",
+                        help="aclImdb .tar.gz archive, extracted aclImdb folder or CSV file "
+                             "(default: $LSTM_SENTIMENT_DATA, then the downloaded archive in the cache)")
+    parser.add_argument("--skip-bad-rows", action="store_true",
+                        help="CSV only: skip malformed rows (and report how many) instead of stopping at the first")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lstm-sentiment",
+                                     description="Train, evaluate and use LSTM sentiment classifiers on IMDb reviews.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="download the dataset or describe it")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+    download = data_commands.add_parser("download", help="fetch the official aclImdb archive (resumable, verified)")
+    download.add_argument("--dest", metavar="DIR", help="folder to download into (default: the cache folder)")
+    download.add_argument("--url", default=None, help="alternative address of the same archive")
+    stats = data_commands.add_parser("stats", help="counts per split and label, review lengths, vocabulary size")
+    _add_data_flag(stats)
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+
+    train = commands.add_parser("train", help="train a classifier and write a model directory")
+    source = train.add_mutually_exclusive_group()
+    source.add_argument("--preset", default=None, help="named preset (see `lstm-sentiment presets`); default seed000")
+    source.add_argument("--config", metavar="FILE.toml", help="TOML file with [data], [model], [train] tables")
+    _add_data_flag(train)
+    train.add_argument("--out", metavar="RUN_DIR", help="run directory (default: runs/PRESET-TIMESTAMP)")
+    train.add_argument("--epochs", type=int, help="override train.epochs")
+    train.add_argument("--seed", type=int, help="override train.seed")
+    train.add_argument("--limit", type=int, metavar="N",
+                       help="train on a seeded, label-balanced sample of N training reviews (quick trials)")
+    train.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override any config value, e.g. --set model.bidirectional=true (repeatable)")
+    train.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    train.add_argument("--no-cache", action="store_true", help="do not read or write the prepared-tensor cache")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a trained model on a split")
+    evaluate.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
+    _add_data_flag(evaluate)
+    evaluate.add_argument("--split", default="test", choices=("test", "validation", "train"))
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    predict = commands.add_parser("predict", help="label reviews as positive or negative")
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="reviews to classify")
+    predict.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
+    predict.add_argument("--file", metavar="F", help="file with one review per line ('-' for standard input)")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    commands.add_parser("presets", help="list the named presets")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"lstm-sentiment: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lstm-sentiment: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_data(args: argparse.Namespace) -> int:
+    from .data.sources import load_corpus, resolve_data_path
+
+    if args.data_command == "download":
+        from .data.download import OFFICIAL_URL, download
+
+        path = download(args.url or OFFICIAL_URL, Path(args.dest) if args.dest else None)
+        print(f"saved {path}")
+        return 0
+    from .data.stats import corpus_stats, format_stats
+
+    corpus = load_corpus(resolve_data_path(args.data), include_unsup=True, skip_bad_rows=args.skip_bad_rows)
+    stats = corpus_stats(corpus)
+    print(json.dumps(stats) if args.json else format_stats(stats))
+    return 0
+
+
+def resolve_config(args: argparse.Namespace):
+    from .config import apply_override, load_config_file, load_preset, set_field
+
+    config = load_config_file(args.config) if args.config else load_preset(args.preset or "seed000")
+    for flag, key in (("epochs", "epochs"), ("seed", "seed"), ("device", "device")):
+        value = getattr(args, flag)
+        if value is not None:
+            set_field(config.train, key, value, f"--{flag}")
+    for assignment in args.set:
+        apply_override(config, assignment)
+    return config.validate()
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .data.sources import resolve_data_path
+    from .runner import train_run
+
+    config = resolve_config(args)
+    data_path = resolve_data_path(args.data)
+    if args.limit is not None and args.limit < 2:
+        raise UserError("--limit must be at least 2")
+    name = args.preset or (Path(args.config).stem if args.config else "seed000")
+    out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    metrics = train_run(config, data_path, out, limit=args.limit, progress=not args.quiet,
+                        use_cache=not args.no_cache)
+    print(f"test accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
+          f"{metrics['epochs_run']}, {metrics['seconds']:.0f}s); model saved to {out}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from .data.prepare import encode_reviews, split_corpus
+    from .data.sources import load_corpus, resolve_data_path
+    from .evaluate import evaluate_split, format_metrics
+    from .predict import load_model
+
+    predictor = load_model(args.model, device="auto")
+    corpus = load_corpus(resolve_data_path(args.data), skip_bad_rows=args.skip_bad_rows)
+    reviews = split_corpus(corpus, predictor.config.data)[args.split]
+    if not len(reviews):
+        raise UserError(f"the {args.split} split is empty")
+    split = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
+    metrics, _ = evaluate_split(predictor.model, split, predictor.config.data.padding, predictor.device)
+    metrics["split"] = args.split
+    print(json.dumps(metrics) if args.json else format_metrics(metrics))
+    return 0
+
+
+def read_texts(args: argparse.Namespace) -> list[str]:
+    if args.texts and args.file:
+        raise UserError("give review texts as arguments or with --file, not both")
+    if args.texts:
+        texts, origin = list(args.texts), "argument"
+    else:
+        if args.file in (None, "-"):
+            if args.file is None and sys.stdin.isatty():
+                raise UserError("no review given: pass TEXT arguments, --file F, or pipe reviews on standard input")
+            raw, origin = sys.stdin.buffer.read(), "standard input"
+        else:
+            try:
+                raw, origin = Path(args.file).read_bytes(), args.file
+            except OSError as exc:
+                raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
+        texts = []
+        for number, line in enumerate(raw.splitlines(), start=1):
+            try:
+                texts.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise UserError(f"{origin}, line {number}: not UTF-8") from None
+        texts = [t for t in texts if t.strip()]
+    for number, text in enumerate(texts, start=1):
+        if not text.strip():
+            raise UserError(f"{origin} {number}: empty review text")
+    if not texts:
+        raise UserError(f"no review text found in {origin}")
+    return texts
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from .predict import load_model
+
+    texts = read_texts(args)
+    predictor = load_model(args.model, device="auto")
+    for prediction in predictor.predict(texts):
+        if args.json:
+            print(json.dumps(prediction.to_dict(), ensure_ascii=False))
+        else:
+            shown = " ".join(prediction.text.split())
+            shown = shown if len(shown) <= 70 else shown[:67] + "..."
+            print(f"{prediction.label:<8}  {prediction.probability:.4f}  {shown}")
+    return 0
+
+
+def run_presets(args: argparse.Namespace) -> int:
+    from .config import load_preset, preset_names
+
+    for name in preset_names():
+        config = load_preset(name)
+        model = config.model
+        print(f"{name:<10} maxlen {config.data.maxlen:<4} words {config.data.num_words:<6} "
+              f"LSTM {model.hidden_sizes}{' bidirectional' if model.bidirectional else ''}  "
+              f"epochs {config.train.epochs}  batch {config.train.batch_size}")
+    return 0
+
+
+COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
+            "presets": run_presets}

@@ -1,0 +1,203 @@
+"""Typed configuration: dataclass defaults, then a preset or TOML file, then command-line overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class DataConfig:
+    """How reviews become id sequences, and how the data is split."""
+
+    num_words: int = 10000  # vocabulary size, padding and out-of-vocabulary ids included
+    maxlen: int = 200  # tokens kept per review
+    padding: str = "pre"  # side that receives padding: "pre" (Keras default) or "post"
+    truncating: str = "pre"  # side that loses tokens beyond maxlen: "pre" (Keras default) or "post"
+    validation_split: float = 0.2  # share of the training split held out for model selection
+    pool: bool = False  # pool train+test and re-split by test_fraction (what many notebooks do)
+    test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
+    split_seed: int = 42
+
+    def validate(self) -> None:
+        _check(self.num_words >= 3, "data.num_words must be at least 3")
+        _check(self.maxlen >= 1, "data.maxlen must be at least 1")
+        _check(self.padding in ("pre", "post"), "data.padding must be 'pre' or 'post'")
+        _check(self.truncating in ("pre", "post"), "data.truncating must be 'pre' or 'post'")
+        _check(0.0 < self.validation_split < 1.0, "data.validation_split must be between 0 and 1")
+        _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
+
+
+@dataclass
+class ModelConfig:
+    """Embedding -> stacked LSTM layers -> pooling -> dropout -> Dense(1)."""
+
+    embedding_dim: int = 128
+    hidden_sizes: list[int] = field(default_factory=lambda: [128])  # one entry per LSTM layer
+    bidirectional: bool = False
+    dropout: float = 0.0  # on each LSTM layer's inputs (Keras `dropout`)
+    recurrent_dropout: float = 0.0  # on h_{t-1}, one mask per sequence (Keras `recurrent_dropout`)
+    embedding_dropout: float = 0.0
+    output_dropout: float = 0.0  # before the Dense layer (a Keras `Dropout` layer)
+    pooling: str = "last"  # "last" state, or "max", "mean", "maxmean" over valid time steps
+    lstm_path: str = "auto"  # "auto", "explicit" or "fused" (see lstm.py)
+
+    def validate(self) -> None:
+        _check(self.embedding_dim >= 1, "model.embedding_dim must be positive")
+        _check(len(self.hidden_sizes) >= 1 and all(h >= 1 for h in self.hidden_sizes),
+               "model.hidden_sizes must list at least one positive size")
+        for name in ("dropout", "recurrent_dropout", "embedding_dropout", "output_dropout"):
+            _check(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
+        _check(self.pooling in ("last", "max", "mean", "maxmean"),
+               "model.pooling must be one of last, max, mean, maxmean")
+        _check(self.lstm_path in ("auto", "explicit", "fused"), "model.lstm_path must be auto, explicit or fused")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation; nothing here knows about LSTMs."""
+
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: str = "adam"  # "adam" or "adamw"
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # "constant" or "onecycle"
+    grad_clip: float = 5.0  # max gradient norm; 0 turns clipping off
+    early_stopping_patience: int = 0  # epochs without validation-loss improvement; 0 = never stop early
+    bucket_by_length: bool = True  # batches of similar length: padding costs almost nothing
+    seed: int = 0
+    device: str = "auto"
+    mixed_precision: bool = True  # bf16/fp16 autocast on CUDA only
+
+    def validate(self) -> None:
+        _check(self.epochs >= 1, "train.epochs must be at least 1")
+        _check(self.batch_size >= 1, "train.batch_size must be at least 1")
+        _check(self.optimizer in ("adam", "adamw"), "train.optimizer must be 'adam' or 'adamw'")
+        _check(self.learning_rate > 0, "train.learning_rate must be positive")
+        _check(self.schedule in ("constant", "onecycle"), "train.schedule must be 'constant' or 'onecycle'")
+        _check(self.grad_clip >= 0, "train.grad_clip must be >= 0")
+        _check(self.early_stopping_patience >= 0, "train.early_stopping_patience must be >= 0")
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self) -> Config:
+        self.data.validate()
+        self.model.validate()
+        self.train.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise UserError(message)
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("lstm_sentiment") / "presets"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> Config:
+    path = resources.files("lstm_sentiment") / "presets" / f"{name}.toml"
+    if not path.is_file():
+        raise UserError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
+    return config_from_dict(tomllib.loads(path.read_text(encoding="utf-8")), source=f"preset {name}")
+
+
+def load_config_file(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: invalid TOML: {exc}") from None
+    return config_from_dict(raw, source=str(path))
+
+
+def config_from_dict(raw: dict[str, Any], source: str = "config") -> Config:
+    """Build a Config from nested dicts, rejecting unknown sections, unknown keys and wrong types."""
+    config = Config()
+    for section, values in raw.items():
+        if section not in ("data", "model", "train"):
+            raise UserError(f"{source}: unknown section [{section}] (expected data, model, train)")
+        if not isinstance(values, dict):
+            raise UserError(f"{source}: [{section}] must be a table")
+        target = getattr(config, section)
+        for key, value in values.items():
+            set_field(target, key, value, f"{source}: {section}.{key}")
+    return config.validate()
+
+
+def set_field(target: Any, key: str, value: Any, where: str) -> None:
+    fields = {f.name: f for f in dataclasses.fields(target)}
+    if key not in fields:
+        raise UserError(f"{where}: unknown key (known: {', '.join(fields)})")
+    hints = typing.get_type_hints(type(target))
+    setattr(target, key, _coerce(value, hints[key], where))
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _coerce(value, option, where)
+            except UserError as exc:
+                errors.append(str(exc))
+        raise UserError(errors[0])
+    if origin is list:
+        (item_type,) = typing.get_args(annotation)
+        if not isinstance(value, list):
+            raise UserError(f"{where}: expected a list, got {type(value).__name__}")
+        return [_coerce(v, item_type, where) for v in value]
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation in (int, float, str, bool):
+        if type(value) is not annotation:
+            raise UserError(f"{where}: expected {annotation.__name__}, got {type(value).__name__} {value!r}")
+        return value
+    raise TypeError(f"unsupported annotation {annotation!r}")
+
+
+def apply_override(config: Config, assignment: str) -> None:
+    """Apply `section.key=value` where value is parsed as TOML (so `0.5`, `[128, 64]`, `true` work)."""
+    if "=" not in assignment or "." not in assignment.split("=", 1)[0]:
+        raise UserError(f"--set expects section.key=value, got {assignment!r}")
+    dotted, text = assignment.split("=", 1)
+    section, key = dotted.strip().split(".", 1)
+    if section not in ("data", "model", "train"):
+        raise UserError(f"--set {assignment}: unknown section {section!r} (expected data, model, train)")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()  # a bare word such as `post` or `adamw`
+    set_field(getattr(config, section), key, value, f"--set {dotted}")
+    config.validate()

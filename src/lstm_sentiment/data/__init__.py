@@ -1,0 +1,1 @@
+"""Reading, splitting, preparing and batching review data."""

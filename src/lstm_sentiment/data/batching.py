@@ -1,0 +1,64 @@
+"""Batches of encoded reviews, bucketed by length so that padding costs almost nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .prepare import EncodedSplit
+
+
+@dataclass
+class Batch:
+    ids: Tensor  # [batch, time] trimmed to the longest review in the batch
+    lengths: Tensor  # [batch]
+    labels: Tensor  # [batch]
+    index: Tensor  # [batch] positions in the split
+
+    def to(self, device: torch.device) -> Batch:
+        non_blocking = device.type == "cuda"
+        return Batch(*(t.to(device, non_blocking=non_blocking) for t in (self.ids, self.lengths, self.labels)),
+                     self.index)
+
+
+def padding_side(padding: str) -> str:
+    """Config's Keras words ("pre"/"post") -> the LSTM's ("left"/"right")."""
+    return "left" if padding == "pre" else "right"
+
+
+def batch_order(lengths: Tensor, batch_size: int, shuffle: bool, bucket: bool, generator: torch.Generator | None,
+                pool_batches: int = 50) -> list[Tensor]:
+    """Index lists, one per batch. Bucketing sorts pools of `pool_batches` batches by length, then shuffles the
+    batches, so each epoch still sees a new order while batches hold reviews of similar length."""
+    n = len(lengths)
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    if bucket:
+        pool = batch_size * pool_batches
+        chunks = []
+        for start in range(0, n, pool):
+            chunk = order[start: start + pool]
+            chunks.append(chunk[lengths[chunk].argsort(descending=True, stable=True)])
+        order = torch.cat(chunks) if chunks else order
+    batches = list(order.split(batch_size))
+    if shuffle and bucket:
+        batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+    return batches
+
+
+def iterate_batches(split: EncodedSplit, batch_size: int, padding: str, shuffle: bool = False,
+                    bucket: bool = True, generator: torch.Generator | None = None) -> Iterator[Batch]:
+    for index in batch_order(split.lengths, batch_size, shuffle, bucket, generator):
+        yield make_batch(split, index, padding)
+
+
+def make_batch(split: EncodedSplit, index: Tensor, padding: str) -> Batch:
+    lengths = split.lengths[index]
+    width = max(1, int(lengths.max())) if len(index) else 1
+    ids = split.ids[index]
+    ids = ids[:, -width:] if padding == "pre" else ids[:, :width]
+    if ids.device.type == "cpu" and torch.cuda.is_available():
+        ids = ids.pin_memory()
+    return Batch(ids, lengths, split.labels[index], index)

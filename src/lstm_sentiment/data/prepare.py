@@ -1,0 +1,143 @@
+"""Corpus -> train/validation/test id tensors and the vocabulary, cached by data source and text settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from sklearn.model_selection import train_test_split
+
+from ..config import DataConfig
+from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
+from .text import TOKENIZER_VERSION, tokenize, word_count
+from .vocab import Vocabulary, pad_sequences
+
+SPLITS = ("train", "validation", "test")
+PREPARED_FORMAT = 1
+
+
+@dataclass
+class EncodedSplit:
+    ids: torch.Tensor  # [n, maxlen] int64, padded on the configured side
+    lengths: torch.Tensor  # [n] tokens kept (<= maxlen)
+    labels: torch.Tensor  # [n] 0 = negative, 1 = positive
+    words: torch.Tensor  # [n] review length in words, before truncation
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class PreparedData:
+    vocab: Vocabulary
+    splits: dict[str, EncodedSplit]
+    source: str
+
+
+def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -> dict[str, Reviews]:
+    """Official train/test (or a seeded pooled split), then a seeded stratified validation carve-out of train."""
+    train, test = corpus.train, corpus.test
+    if config.pool or not corpus.has_test_split:
+        pooled = Reviews(train.texts + test.texts, train.labels + test.labels)
+        train, test = _stratified_split(pooled, config.test_fraction, config.split_seed)
+    train, validation = _stratified_split(train, config.validation_split, config.split_seed)
+    if limit is not None and limit < len(train):
+        n_val = max(2, round(limit * config.validation_split / (1 - config.validation_split)))
+        train = _balanced_sample(train, limit, config.split_seed)
+        validation = _balanced_sample(validation, min(n_val, len(validation)), config.split_seed)
+    return {"train": train, "validation": validation, "test": test}
+
+
+def _stratified_split(reviews: Reviews, fraction: float, seed: int) -> tuple[Reviews, Reviews]:
+    index = np.arange(len(reviews))
+    stratify = reviews.labels if min(np.bincount(reviews.labels, minlength=2)) >= 2 else None
+    keep, held = train_test_split(index, test_size=fraction, random_state=seed, stratify=stratify)
+    return _take(reviews, np.sort(keep)), _take(reviews, np.sort(held))
+
+
+def _balanced_sample(reviews: Reviews, n: int, seed: int) -> Reviews:
+    if n >= len(reviews):
+        return reviews
+    labels = np.asarray(reviews.labels)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label, share in ((0, n // 2), (1, n - n // 2)):
+        candidates = np.flatnonzero(labels == label)
+        chosen.append(rng.choice(candidates, size=min(share, len(candidates)), replace=False))
+    return _take(reviews, np.sort(np.concatenate(chosen)))
+
+
+def _take(reviews: Reviews, index: np.ndarray) -> Reviews:
+    return Reviews([reviews.texts[i] for i in index], [reviews.labels[i] for i in index])
+
+
+def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, config: DataConfig,
+                   tokenized: list[list[str]] | None = None) -> EncodedSplit:
+    tokenized = tokenized if tokenized is not None else [tokenize(t) for t in texts]
+    ids, lengths = pad_sequences([vocab.encode(t) for t in tokenized], config.maxlen, config.padding, config.truncating)
+    return EncodedSplit(
+        ids=torch.from_numpy(ids),
+        lengths=torch.from_numpy(lengths),
+        labels=torch.tensor(labels, dtype=torch.int64),
+        words=torch.tensor([word_count(t) for t in texts], dtype=torch.int64),
+    )
+
+
+def prepare(splits: dict[str, Reviews], config: DataConfig) -> tuple[Vocabulary, dict[str, EncodedSplit]]:
+    tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
+    vocab = Vocabulary.build(tokenized["train"], config.num_words)
+    encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name])
+               for name in splits}
+    return vocab, encoded
+
+
+def cache_key(data_path: Path, config: DataConfig, limit: int | None) -> str:
+    settings = {"data": data_fingerprint(data_path), "config": dataclasses.asdict(config), "limit": limit,
+                "tokenizer": TOKENIZER_VERSION, "format": PREPARED_FORMAT}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None, use_cache: bool = True,
+                  skip_bad_rows: bool = False) -> PreparedData:
+    """Prepared tensors from the cache when the data and text settings match, else built and cached."""
+    folder = cache_dir() / "prepared" / cache_key(data_path, config, limit)
+    if use_cache and (folder / "tensors.safetensors").exists():
+        try:
+            return _read_cache(folder, str(data_path))
+        except Exception:  # a damaged cache entry is rebuilt, never trusted
+            shutil.rmtree(folder, ignore_errors=True)
+    corpus = load_corpus(data_path, skip_bad_rows=skip_bad_rows)
+    vocab, encoded = prepare(split_corpus(corpus, config, limit), config)
+    if use_cache:
+        _write_cache(folder, vocab, encoded)
+    return PreparedData(vocab, encoded, str(data_path))
+
+
+def _read_cache(folder: Path, source: str) -> PreparedData:
+    tensors = load_file(folder / "tensors.safetensors")
+    splits = {name: EncodedSplit(*(tensors[f"{name}.{part}"] for part in ("ids", "lengths", "labels", "words")))
+              for name in SPLITS}
+    return PreparedData(Vocabulary.load(folder / "vocab.json"), splits, source)
+
+
+def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSplit]) -> None:
+    """Written into a temporary folder and renamed, so a killed run never leaves half a cache entry."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
+        tensors = {f"{name}.{part}": getattr(split, part).contiguous()
+                   for name, split in encoded.items() for part in ("ids", "lengths", "labels", "words")}
+        save_file(tensors, staging / "tensors.safetensors")
+        vocab.save(staging / "vocab.json")
+        os.replace(staging, folder)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True) if "staging" in locals() else None  # cache is optional

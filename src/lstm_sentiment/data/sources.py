@@ -1,0 +1,222 @@
+"""Reading labelled reviews from an aclImdb archive (streamed, never extracted), an extracted folder, or a CSV."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import sys
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UserError
+
+NEGATIVE, POSITIVE = 0, 1
+UNLABELLED = -1
+LABEL_NAMES = {NEGATIVE: "negative", POSITIVE: "positive"}
+_LABEL_VALUES = {"positive": POSITIVE, "pos": POSITIVE, "1": POSITIVE, "negative": NEGATIVE, "neg": NEGATIVE, "0": NEGATIVE}
+_TEXT_COLUMNS = ("review", "text")
+_LABEL_COLUMNS = ("sentiment", "label")
+_MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
+ARCHIVE_NAME = "aclImdb_v1.tar.gz"
+
+
+@dataclass
+class Reviews:
+    texts: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def add(self, text: str, label: int) -> None:
+        self.texts.append(text)
+        self.labels.append(label)
+
+
+@dataclass
+class Corpus:
+    """Labelled train/test reviews (test may be empty for a CSV without a split) and optional unlabelled ones."""
+
+    train: Reviews
+    test: Reviews
+    unsup: Reviews
+    source: str
+    has_test_split: bool = True
+    skipped_rows: int = 0
+
+
+def cache_dir() -> Path:
+    """Where downloads and prepared tensors live; LSTM_SENTIMENT_CACHE overrides the XDG default."""
+    if os.environ.get("LSTM_SENTIMENT_CACHE"):
+        return Path(os.environ["LSTM_SENTIMENT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lstm-sentiment"
+
+
+def resolve_data_path(path: str | Path | None) -> Path:
+    """--data, then $LSTM_SENTIMENT_DATA, then the downloaded archive in the cache."""
+    candidates = [("--data", path), ("LSTM_SENTIMENT_DATA", os.environ.get("LSTM_SENTIMENT_DATA"))]
+    for origin, value in candidates:
+        if value:
+            resolved = Path(value).expanduser()
+            if not resolved.exists():
+                raise UserError(f"data path {resolved} (from {origin}) does not exist")
+            return resolved
+    cached = cache_dir() / ARCHIVE_NAME
+    if cached.exists():
+        return cached
+    raise UserError(
+        "no data found: pass --data PATH (an aclImdb .tar.gz archive, an extracted aclImdb folder or a CSV), "
+        f"set LSTM_SENTIMENT_DATA, or run `lstm-sentiment data download` to fetch it into {cache_dir()}"
+    )
+
+
+def data_fingerprint(path: Path) -> str:
+    """Cheap identity of a data source (path, size, mtime of its files) for keying the prepared-tensor cache."""
+    digest = hashlib.sha256(str(path.resolve()).encode())
+    entries = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for entry in entries if path.is_file() else entries[:: max(1, len(entries) // 2000)] + [path]:
+        stat = entry.stat()
+        digest.update(f"{entry}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    if path.is_dir():
+        digest.update(str(len(entries)).encode())
+    return digest.hexdigest()[:16]
+
+
+def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bool = False) -> Corpus:
+    path = Path(path)
+    if not os.access(path, os.R_OK):
+        raise UserError(f"cannot read data path {path}")
+    if path.is_dir():
+        return read_folder(path, include_unsup)
+    name = path.name.lower()
+    if name.endswith((".tar.gz", ".tgz", ".tar")):
+        return read_archive(path, include_unsup)
+    if name.endswith(".csv"):
+        return read_csv(path, skip_bad_rows)
+    raise UserError(f"{path}: unsupported data file (expected an aclImdb .tar.gz archive, a folder or a .csv)")
+
+
+def _sorted_corpus(found: dict[tuple[str, str], list[tuple[int, str]]], source: str, include_unsup: bool) -> Corpus:
+    """Order reviews by split, label and numeric id so every reader gives the same sequence."""
+    corpus = Corpus(Reviews(), Reviews(), Reviews(), source)
+    for split in ("train", "test"):
+        for folder, label in (("neg", NEGATIVE), ("pos", POSITIVE)):
+            reviews = found.get((split, folder), [])
+            if not reviews:
+                raise UserError(f"{source}: wrong layout or empty split: no reviews in aclImdb/{split}/{folder}/")
+            for _, text in sorted(reviews):
+                getattr(corpus, split).add(text, label)
+    if include_unsup:
+        for _, text in sorted(found.get(("train", "unsup"), [])):
+            corpus.unsup.add(text, UNLABELLED)
+    return corpus
+
+
+def _decode(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def read_archive(path: Path, include_unsup: bool = False) -> Corpus:
+    """Stream the .tar.gz member by member; nothing is written to disk and links are ignored."""
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                match = _MEMBER.search(member.name)
+                if not match or not member.isfile():
+                    continue
+                split, folder, review_id, _rating = match.groups()
+                if folder == "unsup" and not include_unsup:
+                    continue
+                handle = archive.extractfile(member)
+                raw = handle.read() if handle else b""
+                text = _decode(raw, f"{path}:{member.name}")
+                found.setdefault((split, folder), []).append((int(review_id), text))
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise UserError(f"{path}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})") from None
+    return _sorted_corpus(found, str(path), include_unsup)
+
+
+def read_folder(path: Path, include_unsup: bool = False) -> Corpus:
+    root = path / "aclImdb" if (path / "aclImdb").is_dir() else path
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for split in ("train", "test"):
+        for folder in ("neg", "pos", "unsup"):
+            if folder == "unsup" and (split == "test" or not include_unsup):
+                continue
+            directory = root / split / folder
+            if not directory.is_dir():
+                continue
+            for entry in os.scandir(directory):
+                match = re.fullmatch(r"(\d+)_(\d+)\.txt", entry.name)
+                if not match or not entry.is_file(follow_symlinks=False):
+                    continue
+                text = _decode(Path(entry.path).read_bytes(), entry.path)
+                found.setdefault((split, folder), []).append((int(match.group(1)), text))
+    return _sorted_corpus(found, str(path), include_unsup)
+
+
+def parse_label(value: str) -> int | None:
+    return _LABEL_VALUES.get(value.strip().lower())
+
+
+def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
+    """Header row with review|text and sentiment|label columns; an optional `split` column (train/test)."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    train, test = Reviews(), Reviews()
+    skipped = 0
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise UserError(f"{path}: empty CSV file (expected a header row)") from None
+        columns = [c.strip().lower() for c in header]
+        text_col = next((columns.index(c) for c in _TEXT_COLUMNS if c in columns), None)
+        label_col = next((columns.index(c) for c in _LABEL_COLUMNS if c in columns), None)
+        if text_col is None or label_col is None:
+            raise UserError(
+                f"{path}:1: missing column(s): need a text column (review or text) and a label column "
+                f"(sentiment or label); found {', '.join(header) or 'none'}"
+            )
+        split_col = columns.index("split") if "split" in columns else None
+        for row in reader:
+            problem = _csv_row_problem(row, text_col, label_col, split_col)
+            if problem:
+                if skip_bad_rows:
+                    skipped += 1
+                    continue
+                raise UserError(f"{path}:{reader.line_num}: {problem} (use --skip-bad-rows to skip such rows)")
+            split = row[split_col].strip().lower() if split_col is not None else "train"
+            (test if split == "test" else train).add(row[text_col], parse_label(row[label_col]))
+    if not train.texts:
+        raise UserError(f"{path}: no usable rows")
+    corpus = Corpus(train, test, Reviews(), str(path), has_test_split=bool(test.texts), skipped_rows=skipped)
+    return corpus
+
+
+def _csv_row_problem(row: list[str], text_col: int, label_col: int, split_col: int | None) -> str | None:
+    if not row:
+        return "empty row"
+    if len(row) <= max(text_col, label_col, split_col or 0):
+        return f"row has {len(row)} field(s), fewer than the header"
+    for value in row:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "not UTF-8"
+    if not row[text_col].strip():
+        return "empty review text"
+    if parse_label(row[label_col]) is None:
+        return f"unknown label {row[label_col]!r} (expected positive/negative, pos/neg or 1/0)"
+    if split_col is not None and row[split_col].strip().lower() not in ("train", "test"):
+        return f"unknown split {row[split_col]!r} (expected train or test)"
+    return None

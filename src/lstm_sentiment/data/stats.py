@@ -1,0 +1,50 @@
+"""`data stats`: counts per split and label, review lengths in words, vocabulary size."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from .sources import Corpus, Reviews
+from .text import tokenize, word_count
+
+
+def length_summary(reviews: Reviews) -> dict:
+    words = np.array([word_count(t) for t in reviews.texts]) if len(reviews) else np.zeros(1)
+    return {"mean": round(float(words.mean()), 1), "median": float(np.median(words)),
+            "p90": float(np.percentile(words, 90)), "max": int(words.max())}
+
+
+def corpus_stats(corpus: Corpus) -> dict:
+    splits = {}
+    for name in ("train", "test", "unsup"):
+        reviews: Reviews = getattr(corpus, name)
+        if name == "test" and not corpus.has_test_split:
+            continue
+        labels = Counter(reviews.labels)
+        entry = {"total": len(reviews)}
+        if name != "unsup":
+            entry.update({"positive": labels.get(1, 0), "negative": labels.get(0, 0)})
+        if len(reviews):
+            entry["length_words"] = length_summary(reviews)
+        splits[name] = entry
+    vocabulary = set()
+    for text in corpus.train.texts:
+        vocabulary.update(tokenize(text))
+    return {"source": corpus.source, "splits": splits, "vocabulary_size": len(vocabulary),
+            "skipped_rows": corpus.skipped_rows}
+
+
+def format_stats(stats: dict) -> str:
+    lines = [f"source: {stats['source']}", f"{'split':<8}{'total':>9}{'positive':>10}{'negative':>10}"
+             f"{'mean':>8}{'median':>8}{'p90':>8}{'max':>8}   (length in words)"]
+    for name, entry in stats["splits"].items():
+        length = entry.get("length_words", {})
+        lines.append(f"{name:<8}{entry['total']:>9,}{entry.get('positive', '-'):>10}{entry.get('negative', '-'):>10}"
+                     f"{length.get('mean', '-'):>8}{length.get('median', '-'):>8}{length.get('p90', '-'):>8}"
+                     f"{length.get('max', '-'):>8}")
+    lines.append(f"vocabulary size (distinct training tokens): {stats['vocabulary_size']:,}")
+    if stats["skipped_rows"]:
+        lines.append(f"skipped bad rows: {stats['skipped_rows']}")
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""The vocabulary: the most frequent training words plus padding and out-of-vocabulary ids, saved as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .text import TOKENIZER_VERSION, tokenize
+
+PAD, UNK = "<pad>", "<unk>"
+PAD_ID, UNK_ID = 0, 1
+VOCAB_FORMAT_VERSION = 1
+
+
+class Vocabulary:
+    """Token <-> id mapping; ids 0 and 1 are padding and unknown, so `size` counts them."""
+
+    def __init__(self, tokens: Sequence[str]):
+        if list(tokens[:2]) != [PAD, UNK]:
+            raise ValueError("a vocabulary starts with <pad> and <unk>")
+        self.tokens = list(tokens)
+        self.index = {token: i for i, token in enumerate(self.tokens)}
+
+    @property
+    def size(self) -> int:
+        return len(self.tokens)
+
+    @classmethod
+    def build(cls, tokenized: Iterable[list[str]], num_words: int) -> Vocabulary:
+        counts: Counter[str] = Counter()
+        for tokens in tokenized:
+            counts.update(tokens)
+        # Ties are broken alphabetically so the vocabulary does not depend on review order.
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return cls([PAD, UNK] + [word for word, _ in ranked[: num_words - 2]])
+
+    def encode(self, tokens: list[str]) -> list[int]:
+        get = self.index.get
+        return [get(token, UNK_ID) for token in tokens]
+
+    def encode_text(self, text: str) -> list[int]:
+        return self.encode(tokenize(text))
+
+    def to_json(self) -> dict:
+        return {"format_version": VOCAB_FORMAT_VERSION, "tokenizer_version": TOKENIZER_VERSION, "tokens": self.tokens}
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"{path}: missing vocabulary file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserError(f"{path}: unreadable vocabulary ({exc})") from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("tokens"), list):
+            raise UserError(f"{path}: not a vocabulary (expected an object with a `tokens` list)")
+        if raw.get("format_version", 0) > VOCAB_FORMAT_VERSION:
+            raise UserError(f"{path}: vocabulary format {raw['format_version']} is newer than this version supports")
+        try:
+            return cls(raw["tokens"])
+        except ValueError as exc:
+            raise UserError(f"{path}: {exc}") from None
+
+
+def pad_sequences(sequences: Sequence[Sequence[int]], maxlen: int, padding: str = "pre",
+                  truncating: str = "pre") -> tuple[np.ndarray, np.ndarray]:
+    """Keras-style padding/truncation to `maxlen`; returns ids (N, maxlen) int64 and lengths (N,)."""
+    ids = np.full((len(sequences), maxlen), PAD_ID, dtype=np.int64)
+    lengths = np.empty(len(sequences), dtype=np.int64)
+    for row, sequence in enumerate(sequences):
+        kept = sequence[-maxlen:] if truncating == "pre" else sequence[:maxlen]
+        n = len(kept)
+        lengths[row] = n
+        if n:
+            if padding == "pre":
+                ids[row, maxlen - n:] = kept
+            else:
+                ids[row, :n] = kept
+    return ids, lengths

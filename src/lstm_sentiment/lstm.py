@@ -1,0 +1,269 @@
+"""The LSTM from its gate equations, with an explicit step-by-step path and a fused path on the same weights.
+
+For input x_t, previous hidden state h_{t-1} and cell state C_{t-1}:
+    f_t  = sigmoid(W_f x_t + U_f h_{t-1} + b_f)          forget gate
+    i_t  = sigmoid(W_i x_t + U_i h_{t-1} + b_i)          input gate
+    C~_t = tanh(W_c x_t + U_c h_{t-1} + b_c)             candidate
+    C_t  = f_t * C_{t-1} + i_t * C~_t                    cell state (long-term memory)
+    o_t  = sigmoid(W_o x_t + U_o h_{t-1} + b_o)          output gate
+    h_t  = o_t * tanh(C_t)                               hidden state (short-term memory)
+
+Parameters are named, shaped and ordered like torch.nn.LSTM's (rows: input, forget, candidate, output; the bias
+b is split into bias_ih + bias_hh), so state dicts move freely between the two.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+class Gates(NamedTuple):
+    """Per-step activations of one layer and direction, each [batch, time, hidden]."""
+
+    input: Tensor  # i_t
+    forget: Tensor  # f_t
+    candidate: Tensor  # C~_t
+    output: Tensor  # o_t
+    cell: Tensor  # C_t
+
+
+def cell_update(gate_inputs: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, ...]]:
+    """One step of the equations given W x_t + U h_{t-1} + b for all four gates ([batch, 4 * hidden])."""
+    i_pre, f_pre, c_pre, o_pre = gate_inputs.chunk(4, dim=-1)
+    i = torch.sigmoid(i_pre)
+    f = torch.sigmoid(f_pre)
+    c_tilde = torch.tanh(c_pre)
+    o = torch.sigmoid(o_pre)
+    c = f * c_prev + i * c_tilde
+    h = o * torch.tanh(c)
+    return h, c, (i, f, c_tilde, o)
+
+
+def init_lstm_weights(weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor, bias_hh: Tensor) -> None:
+    """Uniform input weights, orthogonal recurrent blocks (gradients neither explode nor vanish through U at
+    the start), forget-gate bias 1 (the cell remembers by default; Jozefowicz et al. 2015, Keras's default)."""
+    hidden = weight_hh.shape[1]
+    bound = 1.0 / math.sqrt(hidden)
+    with torch.no_grad():
+        nn.init.uniform_(weight_ih, -bound, bound)
+        for block in weight_hh.chunk(4, dim=0):
+            nn.init.orthogonal_(block)
+        bias_ih.zero_()
+        bias_hh.zero_()
+        bias_ih[hidden: 2 * hidden] = 1.0
+
+
+class LSTMCell(nn.Module):
+    """One time step; the reference for teaching and for the per-step baseline."""
+
+    def __init__(self, input_size: int, hidden_size: int):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size))
+        init_lstm_weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+    def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None,
+                return_gates: bool = False):
+        # x = [batch, input]; h, c = [batch, hidden]
+        if state is None:
+            zeros = x.new_zeros(x.shape[0], self.hidden_size)
+            state = (zeros, zeros)
+        h_prev, c_prev = state
+        gate_inputs = x @ self.weight_ih.t() + self.bias_ih + h_prev @ self.weight_hh.t() + self.bias_hh
+        h, c, gates = cell_update(gate_inputs, c_prev)
+        return ((h, c), gates) if return_gates else (h, c)
+
+
+def _gather_time(x: Tensor, index: Tensor) -> Tensor:
+    """x[b, index[b, t]] for x = [batch, time, features], index = [batch, time]."""
+    return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
+def _time_index(lengths: Tensor, steps: int, reverse: bool) -> Tensor:
+    """Permutations of the time axis that map padding to padding.
+
+    reverse=False: left-padded -> right-padded (rotate each row by its padding);
+    reverse=True: reverse the first `length` steps of each right-padded row (an involution).
+    """
+    t = torch.arange(steps, device=lengths.device).unsqueeze(0)
+    if reverse:
+        return torch.remainder(lengths.unsqueeze(1) - 1 - t, steps)
+    return torch.remainder(t + (steps - lengths).unsqueeze(1), steps)
+
+
+class LSTM(nn.Module):
+    """Multi-layer, optionally bidirectional LSTM with exact `lengths` handling and variational dropout."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0, batch_first: bool = True,
+                 path: str = "auto"):
+        super().__init__()
+        if path not in ("auto", "explicit", "fused"):
+            raise ValueError(f"path must be auto, explicit or fused, not {path!r}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bidirectional, self.batch_first, self.path = bidirectional, batch_first, path
+        self.dropout, self.recurrent_dropout = dropout, recurrent_dropout
+        self.num_directions = 2 if bidirectional else 1
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for suffix in self._suffixes():
+                weights = {
+                    f"weight_ih_l{layer}{suffix}": torch.empty(4 * hidden_size, layer_input),
+                    f"weight_hh_l{layer}{suffix}": torch.empty(4 * hidden_size, hidden_size),
+                    f"bias_ih_l{layer}{suffix}": torch.empty(4 * hidden_size),
+                    f"bias_hh_l{layer}{suffix}": torch.empty(4 * hidden_size),
+                }
+                for name, tensor in weights.items():
+                    self.register_parameter(name, nn.Parameter(tensor))
+                init_lstm_weights(*self._weights(layer, suffix))
+
+    def _suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse")[: self.num_directions]
+
+    def _weights(self, layer: int, suffix: str) -> list[Tensor]:
+        return [getattr(self, f"{kind}_l{layer}{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+    def uses_explicit_path(self, return_gates: bool = False) -> bool:
+        """The fused kernel cannot drop h_{t-1} per sequence nor expose gates; everything else goes fused."""
+        if self.path != "auto":
+            return self.path == "explicit"
+        return return_gates or (self.training and self.recurrent_dropout > 0)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None, state: tuple[Tensor, Tensor] | None = None,
+                padding_side: str = "right", return_gates: bool = False):
+        if padding_side not in ("left", "right"):
+            raise ValueError("padding_side must be 'left' or 'right'")
+        if not self.batch_first:
+            x = x.transpose(0, 1)
+        batch, steps, _ = x.shape  # x = [batch, time, input]
+        uniform = lengths is None
+        lengths = (torch.full((batch,), steps, dtype=torch.long, device=x.device) if lengths is None
+                   else lengths.to(device=x.device, dtype=torch.long))
+        rotate = padding_side == "left" and not uniform
+        if rotate:  # work on right-padded sequences: padding after the data never touches the valid steps
+            x = _gather_time(x, _time_index(lengths, steps, reverse=False))
+        if state is None:
+            zeros = x.new_zeros(self.num_layers * self.num_directions, batch, self.hidden_size)
+            state = (zeros, zeros)
+        explicit = self.uses_explicit_path(return_gates)
+        reverse_index = _time_index(lengths, steps, reverse=True) if self.bidirectional else None
+        layer_input, h_n, c_n, all_gates = x, [], [], []
+        for layer in range(self.num_layers):
+            if self.training and self.dropout > 0:  # one mask per sequence, like Keras's `dropout`
+                layer_input = layer_input * self._mask(layer_input.shape[0], layer_input.shape[-1], x)[:, None]
+            outputs = []
+            for direction, suffix in enumerate(self._suffixes()):
+                k = layer * self.num_directions + direction
+                seq = layer_input if direction == 0 else _gather_time(layer_input, reverse_index)
+                run = self._explicit_direction if explicit else self._fused_direction
+                out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._weights(layer, suffix),
+                                       uniform, return_gates)
+                if direction == 1:
+                    out = _gather_time(out, reverse_index)
+                    gates = Gates(*(_gather_time(g, reverse_index) for g in gates)) if gates else None
+                outputs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+                all_gates.append(gates)
+            layer_input = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
+        output = layer_input
+        if not uniform:
+            valid = (torch.arange(steps, device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1)
+            output = output * valid  # padded positions are exactly zero
+            all_gates = [Gates(*(g * valid for g in gates)) for gates in all_gates] if return_gates else all_gates
+        if rotate:  # back to left padding
+            back = _time_index(steps - lengths, steps, reverse=False)
+            output = _gather_time(output, back)
+            all_gates = [Gates(*(_gather_time(g, back) for g in gates)) for gates in all_gates] if return_gates else all_gates
+        if not self.batch_first:
+            output = output.transpose(0, 1)
+        result = (output, (torch.stack(h_n), torch.stack(c_n)))
+        return (*result, all_gates) if return_gates else result
+
+    def _mask(self, batch: int, size: int, like: Tensor, p: float | None = None) -> Tensor:
+        p = self.dropout if p is None else p
+        return like.new_empty(batch, size).bernoulli_(1 - p) / (1 - p)
+
+    def _explicit_direction(self, x: Tensor, lengths: Tensor, h: Tensor, c: Tensor, weights: list[Tensor],
+                            uniform: bool, return_gates: bool):
+        """The equations step by step on a right-padded batch; final states gathered at each last valid step."""
+        w_ih, w_hh, b_ih, b_hh = weights
+        batch, steps, _ = x.shape
+        h0, c0 = h, c
+        projected = torch.nn.functional.linear(x, w_ih, b_ih + b_hh)  # [batch, time, 4 * hidden], one matmul
+        w_hh_t = w_hh.t()
+        drop = self.training and self.recurrent_dropout > 0
+        mask = self._mask(batch, self.hidden_size, x, self.recurrent_dropout) if drop else None
+        hs, cs, gate_steps = [], [], []
+        for t in range(steps):
+            h_in = h * mask if drop else h
+            h, c, gates = cell_update(torch.addmm(projected[:, t], h_in, w_hh_t), c)
+            hs.append(h)
+            cs.append(c)
+            if return_gates:
+                gate_steps.append(gates)
+        output = torch.stack(hs, dim=1)  # [batch, time, hidden]
+        gates = None
+        if return_gates:
+            i, f, c_tilde, o = (torch.stack(g, dim=1) for g in zip(*gate_steps))
+            gates = Gates(i, f, c_tilde, o, torch.stack(cs, dim=1))
+        if uniform:
+            return output, h, c, gates
+        last = (lengths - 1).clamp(min=0)
+        rows = torch.arange(batch, device=x.device)
+        empty = (lengths == 0).unsqueeze(1)
+        h_n = torch.where(empty, h0, output[rows, last])
+        c_n = torch.where(empty, c0, torch.stack(cs, dim=1)[rows, last])
+        return output, h_n, c_n, gates
+
+    def _fused_direction(self, x: Tensor, lengths: Tensor, h: Tensor, c: Tensor, weights: list[Tensor],
+                         uniform: bool, return_gates: bool):
+        """PyTorch's LSTM kernel (cuDNN on GPU) on our weights; exact for any lengths."""
+        if uniform or bool((lengths == x.shape[1]).all()):
+            output, h_n, c_n = torch.lstm(x, (h[None], c[None]), weights, True, 1, 0.0, self.training, False, True)
+            return output, h_n[0], c_n[0], None
+        if x.is_cuda:
+            return (*self._fused_packed(x, lengths, h, c, weights), None)
+        return (*self._fused_segments(x, lengths, h, c, weights), None)
+
+    def _fused_packed(self, x: Tensor, lengths: Tensor, h: Tensor, c: Tensor, weights: list[Tensor]):
+        """Packed sequences: fastest with cuDNN, but about 30x slower than padded on CPU."""
+        steps = x.shape[1]
+        packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        order = packed.sorted_indices
+        data, h_n, c_n = torch.lstm(packed.data, packed.batch_sizes, (h[order][None], c[order][None]), weights,
+                                    True, 1, 0.0, self.training, False)
+        output, _ = pad_packed_sequence(packed._replace(data=data), batch_first=True, total_length=steps)
+        unorder = packed.unsorted_indices
+        empty = (lengths == 0).unsqueeze(1)
+        return output, torch.where(empty, h, h_n[0][unorder]), torch.where(empty, c, c_n[0][unorder])
+
+    def _fused_segments(self, x: Tensor, lengths: Tensor, h: Tensor, c: Tensor, weights: list[Tensor]):
+        """Padded kernel calls between consecutive distinct lengths: sequences sorted longest first stay a
+        prefix of the batch, so each call runs only the rows still active and final states are exact."""
+        batch, steps, _ = x.shape
+        sorted_lengths, order = lengths.sort(descending=True)
+        x, h, c = x[order], h[order], c[order]
+        pieces, start = [], 0
+        for end in sorted(set(sorted_lengths.tolist())):
+            if end == 0:
+                continue
+            active = int((sorted_lengths >= end).sum())
+            out, h_a, c_a = torch.lstm(x[:active, start:end], (h[:active][None], c[:active][None]), weights, True,
+                                       1, 0.0, self.training, False, True)
+            pieces.append(nn.functional.pad(out, (0, 0, 0, 0, 0, batch - active)))
+            h = torch.cat([h_a[0], h[active:]])
+            c = torch.cat([c_a[0], c[active:]])
+            start = end
+        output = torch.cat(pieces, dim=1) if pieces else x.new_zeros(batch, 0, self.hidden_size)
+        output = nn.functional.pad(output, (0, 0, 0, steps - output.shape[1]))
+        unorder = order.argsort()
+        return output[unorder], h[unorder], c[unorder]

@@ -1,0 +1,63 @@
+"""The sentiment classifier: Embedding -> LSTM layers -> pooling -> Dropout -> Dense(1). Pure: ids in, logits out."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .config import ModelConfig
+from .data.vocab import PAD_ID
+from .lstm import LSTM
+
+
+class SentimentClassifier(nn.Module):
+    def __init__(self, config: ModelConfig, vocab_size: int):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=PAD_ID)
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        directions = 2 if config.bidirectional else 1
+        sizes = [config.embedding_dim] + [h * directions for h in config.hidden_sizes]
+        # One LSTM module per layer so stacked layers may differ in width (e.g. LSTM(128) -> LSTM(64)).
+        self.lstms = nn.ModuleList(
+            LSTM(sizes[k], hidden, bidirectional=config.bidirectional, dropout=config.dropout,
+                 recurrent_dropout=config.recurrent_dropout, path=config.lstm_path)
+            for k, hidden in enumerate(config.hidden_sizes)
+        )
+        features = sizes[-1] * (2 if config.pooling == "maxmean" else 1)
+        self.output_dropout = nn.Dropout(config.output_dropout)
+        self.head = nn.Linear(features, 1)
+
+    def encode(self, ids: Tensor, lengths: Tensor, padding_side: str = "left", return_gates: bool = False):
+        """Per-step outputs of the last LSTM layer, its final hidden state and (optionally) every layer's gates."""
+        x = self.embedding_dropout(self.embedding(ids))  # [batch, time, embedding]
+        gates = []
+        for lstm in self.lstms:
+            result = lstm(x, lengths, padding_side=padding_side, return_gates=return_gates)
+            x, (h_n, _) = result[0], result[1]
+            if return_gates:
+                gates.extend(result[2])
+        # h_n = [directions, batch, hidden] -> [batch, directions * hidden]
+        final = h_n.transpose(0, 1).reshape(h_n.shape[1], -1)
+        return x, final, gates
+
+    def pool(self, outputs: Tensor, final: Tensor, lengths: Tensor, padding_side: str) -> Tensor:
+        if self.config.pooling == "last":
+            return final
+        steps = outputs.shape[1]
+        position = torch.arange(steps, device=outputs.device)[None, :]
+        if padding_side == "left":
+            valid = position >= (steps - lengths)[:, None]
+        else:
+            valid = position < lengths[:, None]
+        valid = valid.unsqueeze(-1)  # [batch, time, 1]
+        mean = (outputs * valid).sum(1) / lengths.clamp(min=1)[:, None].to(outputs.dtype)
+        maximum = outputs.masked_fill(~valid, float("-inf")).amax(1)
+        maximum = torch.where(torch.isfinite(maximum), maximum, torch.zeros_like(maximum))
+        return {"mean": mean, "max": maximum, "maxmean": torch.cat([maximum, mean], dim=-1)}[self.config.pooling]
+
+    def forward(self, ids: Tensor, lengths: Tensor, padding_side: str = "left") -> Tensor:
+        """ids = [batch, time] padded on `padding_side`; lengths = [batch]; returns logits = [batch]."""
+        outputs, final, _ = self.encode(ids, lengths, padding_side)
+        features = self.output_dropout(self.pool(outputs, final, lengths, padding_side))
+        return self.head(features).squeeze(-1)

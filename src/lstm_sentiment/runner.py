@@ -1,0 +1,110 @@
+"""A training run from data to a complete model directory: prepare, fit, test once, write files and plots."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from .config import Config
+from .data.batching import Batch, iterate_batches, padding_side
+from .data.prepare import load_prepared
+from .errors import UserError
+from .evaluate import evaluate_split
+from .model import SentimentClassifier
+from .plots import plot_confusion, plot_curves
+from .runs import HISTORY, METRICS, save_model_files, save_weights, write_json
+from .runtime import resolve_device, set_seed
+from .train import fit, history_rows
+
+
+def check_output_dir(out: Path) -> None:
+    """Fail before training, not after it, when the run directory cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output path {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create output directory {out}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise UserError(f"output directory {out} is not writable")
+
+
+def machine_description() -> str:
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__.split('+')[0]}"
+
+
+def train_run(config: Config, data_path: Path, out: Path, limit: int | None = None, progress: bool = True,
+              use_cache: bool = True) -> dict:
+    started = time.perf_counter()
+    check_output_dir(out)
+    generator = set_seed(config.train.seed)
+    device = resolve_device(config.train.device)
+    data = load_prepared(data_path, config.data, limit=limit, use_cache=use_cache)
+    if not len(data.splits["train"]) or not len(data.splits["validation"]):
+        raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
+    model = SentimentClassifier(config.model, data.vocab.size).to(device)
+    side = padding_side(config.data.padding)
+    train_split, val_split = data.splits["train"], data.splits["validation"]
+
+    def forward(net: torch.nn.Module, batch: Batch):
+        batch = batch.to(device)
+        return net(batch.ids, batch.lengths, side), batch.labels
+
+    def train_batches(epoch: int):
+        return iterate_batches(train_split, config.train.batch_size, config.data.padding, shuffle=True,
+                               bucket=config.train.bucket_by_length, generator=generator)
+
+    def val_batches():
+        return iterate_batches(val_split, 256, config.data.padding)
+
+    # The directory holds a loadable model from the first improving epoch on.
+    save_model_files(out, model, config, data.vocab)
+    history: list[dict] = []
+
+    def on_epoch_end(record, improved: bool) -> None:
+        history.append(history_rows([record])[0])
+        write_json(out / HISTORY, history)
+        write_history_csv(out / "history.csv", history)
+        if improved:
+            save_weights(model, out / "model.safetensors")
+
+    steps = math.ceil(len(train_split) / config.train.batch_size)
+    result = fit(model, train_batches, steps, val_batches, forward, config.train, device, on_epoch_end, progress)
+    model.load_state_dict(result.best_state)
+    test_metrics, _ = evaluate_split(model, data.splits["test"], config.data.padding, device,
+                                     config.train.mixed_precision)
+    best = history[result.best_epoch - 1]
+    metrics = {
+        **test_metrics,
+        "split": "test",
+        "best_epoch": result.best_epoch,
+        "epochs_run": len(history),
+        "stopped_early": result.stopped_early,
+        "validation": {"loss": best["val_loss"], "accuracy": best["val_accuracy"], "n": len(val_split)},
+        "train_size": len(train_split),
+        "seconds": round(time.perf_counter() - started, 1),
+        "machine": machine_description(),
+        "device": str(device),
+        "seed": config.train.seed,
+        "data": str(data_path),
+        "limit": limit,
+    }
+    write_json(out / METRICS, metrics)
+    plot_curves(history, out / "curves.png", title=f"{out.name}: test accuracy {metrics['accuracy']:.4f}")
+    plot_confusion(metrics["confusion_matrix"], out / "confusion.png")
+    return metrics
+
+
+def write_history_csv(path: Path, history: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)

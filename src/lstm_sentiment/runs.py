@@ -1,0 +1,98 @@
+"""The model directory: weights (safetensors), config and vocabulary (JSON). No pickle anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import FORMAT_VERSION, Config, config_from_dict
+from .data.vocab import Vocabulary
+from .errors import UserError
+from .model import SentimentClassifier
+
+WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
+HISTORY, METRICS = "history.json", "metrics.json"
+
+
+def atomic_write(path: Path, write) -> None:
+    """Write through a temporary file, fsync and rename, so readers see the old file or the new one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        with open(temporary, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, payload: Any) -> None:
+    atomic_write(path, lambda p: p.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n"))
+
+
+def save_weights(model: torch.nn.Module, path: Path) -> None:
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    atomic_write(path, lambda p: save_file(tensors, str(p), metadata={"format": "lstm-sentiment"}))
+
+
+def save_model_files(run_dir: Path, model: SentimentClassifier, config: Config, vocab: Vocabulary,
+                     extra: dict | None = None) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / CONFIG, {"format_version": FORMAT_VERSION, "vocab_size": vocab.size, **config.to_dict(),
+                                  **(extra or {})})
+    atomic_write(run_dir / VOCAB, vocab.save)
+    save_weights(model, run_dir / WEIGHTS)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: unreadable JSON ({exc})") from None
+
+
+def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") -> tuple[SentimentClassifier, Config, Vocabulary]:
+    """Everything needed to use a model comes from its directory, nothing else."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"model directory {run_dir} does not exist")
+    raw = read_json(run_dir / CONFIG)
+    if not isinstance(raw, dict):
+        raise UserError(f"{run_dir / CONFIG}: expected a JSON object")
+    if raw.get("format_version", 0) > FORMAT_VERSION:
+        raise UserError(f"{run_dir / CONFIG}: format version {raw['format_version']} is newer than this "
+                        f"lstm-sentiment supports ({FORMAT_VERSION}); upgrade the package")
+    try:
+        config = config_from_dict({k: raw[k] for k in ("data", "model", "train") if k in raw},
+                                  source=str(run_dir / CONFIG))
+    except UserError as exc:
+        raise UserError(str(exc)) from None
+    vocab = Vocabulary.load(run_dir / VOCAB)
+    if raw.get("vocab_size") not in (None, vocab.size):
+        raise UserError(f"{run_dir / VOCAB}: {vocab.size} tokens but {CONFIG} says vocab_size {raw['vocab_size']}")
+    model = SentimentClassifier(config.model, vocab.size)
+    weights_path = run_dir / WEIGHTS
+    if not weights_path.exists():
+        raise UserError(f"{weights_path}: missing file")
+    try:
+        tensors = load_file(str(weights_path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise UserError(f"{weights_path}: unreadable safetensors file ({exc})") from None
+    try:
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[1:3]) if len(first) > 1 else first[0]
+        raise UserError(f"{weights_path}: weights do not match {CONFIG} ({detail})") from None
+    return model.to(device).eval(), config, vocab
