@@ -21,6 +21,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .recurrence import run_recurrence
+
 
 class Gates(NamedTuple):
     """Per-step activations of one layer and direction, each [batch, time, hidden]."""
@@ -138,7 +140,12 @@ class LSTM(nn.Module):
         return return_gates or (self.training and self.recurrent_dropout > 0)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None, state: tuple[Tensor, Tensor] | None = None,
-                padding_side: str = "right", return_gates: bool = False):
+                padding_side: str = "right", return_gates: bool = False, need_cell_state: bool = True):
+        """x = [batch, time, input] (batch_first); lengths = [batch] valid steps per sequence.
+
+        need_cell_state=False lets the CPU fused path run one padded kernel call per direction and return c_n as
+        None; outputs and h_n stay exact (oneDNN builds a kernel per input shape, so fewer shapes are faster).
+        """
         if padding_side not in ("left", "right"):
             raise ValueError("padding_side must be 'left' or 'right'")
         if not self.batch_first:
@@ -165,7 +172,7 @@ class LSTM(nn.Module):
                 seq = layer_input if direction == 0 else _gather_time(layer_input, reverse_index)
                 run = self._explicit_direction if explicit else self._fused_direction
                 out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._weights(layer, suffix),
-                                       uniform, return_gates)
+                                       uniform, return_gates, need_cell_state)
                 if direction == 1:
                     out = _gather_time(out, reverse_index)
                     gates = Gates(*(_gather_time(g, reverse_index) for g in gates)) if gates else None
@@ -185,7 +192,8 @@ class LSTM(nn.Module):
             all_gates = [Gates(*(_gather_time(g, back) for g in gates)) for gates in all_gates] if return_gates else all_gates
         if not self.batch_first:
             output = output.transpose(0, 1)
-        result = (output, (torch.stack(h_n), torch.stack(c_n)))
+        c_n = torch.stack(c_n) if all(c is not None for c in c_n) else None
+        result = (output, (torch.stack(h_n), c_n))
         return (*result, all_gates) if return_gates else result
 
     def _mask(self, batch: int, size: int, like: Tensor, p: float | None = None) -> Tensor:
@@ -193,45 +201,39 @@ class LSTM(nn.Module):
         return like.new_empty(batch, size).bernoulli_(1 - p) / (1 - p)
 
     def _explicit_direction(self, x: Tensor, lengths: Tensor, h: Tensor, c: Tensor, weights: list[Tensor],
-                            uniform: bool, return_gates: bool):
+                            uniform: bool, return_gates: bool, need_cell_state: bool = True):
         """The equations step by step on a right-padded batch; final states gathered at each last valid step."""
         w_ih, w_hh, b_ih, b_hh = weights
         batch, steps, _ = x.shape
         h0, c0 = h, c
         projected = torch.nn.functional.linear(x, w_ih, b_ih + b_hh)  # [batch, time, 4 * hidden], one matmul
-        w_hh_t = w_hh.t()
         drop = self.training and self.recurrent_dropout > 0
         mask = self._mask(batch, self.hidden_size, x, self.recurrent_dropout) if drop else None
-        hs, cs, gate_steps = [], [], []
-        for t in range(steps):
-            h_in = h * mask if drop else h
-            h, c, gates = cell_update(torch.addmm(projected[:, t], h_in, w_hh_t), c)
-            hs.append(h)
-            cs.append(c)
-            if return_gates:
-                gate_steps.append(gates)
-        output = torch.stack(hs, dim=1)  # [batch, time, hidden]
-        gates = None
-        if return_gates:
-            i, f, c_tilde, o = (torch.stack(g, dim=1) for g in zip(*gate_steps))
-            gates = Gates(i, f, c_tilde, o, torch.stack(cs, dim=1))
+        # output, cells = [batch, time, hidden]; acts = [batch, time, 4 * hidden] (i, f, C~, o)
+        output, cells, acts = run_recurrence(projected, w_hh, h, c, mask)
+        gates = Gates(*acts.chunk(4, dim=-1), cells) if return_gates else None
         if uniform:
-            return output, h, c, gates
+            return output, output[:, -1], cells[:, -1], gates
         last = (lengths - 1).clamp(min=0)
         rows = torch.arange(batch, device=x.device)
         empty = (lengths == 0).unsqueeze(1)
         h_n = torch.where(empty, h0, output[rows, last])
-        c_n = torch.where(empty, c0, torch.stack(cs, dim=1)[rows, last])
+        c_n = torch.where(empty, c0, cells[rows, last])
         return output, h_n, c_n, gates
 
     def _fused_direction(self, x: Tensor, lengths: Tensor, h: Tensor, c: Tensor, weights: list[Tensor],
-                         uniform: bool, return_gates: bool):
+                         uniform: bool, return_gates: bool, need_cell_state: bool = True):
         """PyTorch's LSTM kernel (cuDNN on GPU) on our weights; exact for any lengths."""
         if uniform or bool((lengths == x.shape[1]).all()):
             output, h_n, c_n = torch.lstm(x, (h[None], c[None]), weights, True, 1, 0.0, self.training, False, True)
             return output, h_n[0], c_n[0], None
         if x.is_cuda:
             return (*self._fused_packed(x, lengths, h, c, weights), None)
+        if not need_cell_state:  # right padding never reaches valid steps: gather h at each last valid step
+            output, _, _ = torch.lstm(x, (h[None], c[None]), weights, True, 1, 0.0, self.training, False, True)
+            last = (lengths - 1).clamp(min=0)
+            h_n = torch.where((lengths == 0).unsqueeze(1), h, output[torch.arange(len(x), device=x.device), last])
+            return output, h_n, None, None
         return (*self._fused_segments(x, lengths, h, c, weights), None)
 
     def _fused_packed(self, x: Tensor, lengths: Tensor, h: Tensor, c: Tensor, weights: list[Tensor]):

@@ -33,7 +33,7 @@ class SentimentClassifier(nn.Module):
         x = self.embedding_dropout(self.embedding(ids))  # [batch, time, embedding]
         gates = []
         for lstm in self.lstms:
-            result = lstm(x, lengths, padding_side=padding_side, return_gates=return_gates)
+            result = lstm(x, lengths, padding_side=padding_side, return_gates=return_gates, need_cell_state=False)
             x, (h_n, _) = result[0], result[1]
             if return_gates:
                 gates.extend(result[2])

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install, train the tutorial preset seed000 on IMDb, predict a review.
+# DATA defaults to ../shared/data/aclImdb_v1.tar.gz, else the archive is downloaded into the cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+DATA=${DATA:-../shared/data/aclImdb_v1.tar.gz}
+if [ ! -e "$DATA" ]; then
+  lstm-sentiment data download
+  DATA=$(python3 -c "from lstm_sentiment.data.sources import cache_dir; print(cache_dir() / 'aclImdb_v1.tar.gz')")
+fi
+lstm-sentiment train --preset "${PRESET:-seed000}" --data "$DATA" --out "runs/${PRESET:-seed000}"
+lstm-sentiment predict --model "runs/${PRESET:-seed000}" "This movie was fantastic" "A dull, boring waste of time"

@@ -1,0 +1,176 @@
+"""Readers (archive, folder, CSV), text preparation, vocabulary, padding and splits."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from conftest import review_files, write_archive, write_csv, write_folder
+from lstm_sentiment.config import DataConfig
+from lstm_sentiment.data.prepare import load_prepared, split_corpus
+from lstm_sentiment.data.sources import load_corpus, read_archive, resolve_data_path
+from lstm_sentiment.data.text import clean, tokenize, word_count
+from lstm_sentiment.data.vocab import PAD_ID, UNK_ID, Vocabulary, pad_sequences
+from lstm_sentiment.errors import UserError
+
+
+def test_archive_and_folder_read_the_same_corpus(small_archive, tmp_path):
+    from_archive = read_archive(small_archive, include_unsup=True)
+    from_folder = load_corpus(write_folder(tmp_path, review_files(60)), include_unsup=True)
+    assert (len(from_archive.train), len(from_archive.test), len(from_archive.unsup)) == (120, 120, 4)
+    assert from_archive.train.texts == from_folder.train.texts
+    assert from_archive.test.labels == from_folder.test.labels
+    assert from_archive.train.labels.count(1) == 60
+
+
+def test_archive_reading_ignores_links_and_never_extracts(tmp_path):
+    import io
+    import tarfile
+
+    path = tmp_path / "evil.tar.gz"
+    write_archive(path, review_files(3))
+    with tarfile.open(path, "r:gz") as src, tarfile.open(tmp_path / "linked.tar.gz", "w:gz") as dst:
+        for member in src:
+            dst.addfile(member, src.extractfile(member))
+        link = tarfile.TarInfo("aclImdb/train/pos/999_9.txt")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        dst.addfile(link)
+        escape = tarfile.TarInfo("../../escape.txt")
+        escape.size = 3
+        dst.addfile(escape, io.BytesIO(b"bad"))
+    corpus = read_archive(tmp_path / "linked.tar.gz")
+    assert len(corpus.train) == 6
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_truncated_archive_is_a_clear_error(small_archive, tmp_path):
+    broken = tmp_path / "broken.tar.gz"
+    broken.write_bytes(small_archive.read_bytes()[: small_archive.stat().st_size // 2])
+    with pytest.raises(UserError, match="truncated or corrupt"):
+        read_archive(broken)
+    garbage = tmp_path / "garbage.tar.gz"
+    garbage.write_bytes(gzip.compress(b"not a tar file at all" * 100))
+    with pytest.raises(UserError, match="truncated or corrupt|wrong layout"):
+        read_archive(garbage)
+
+
+def test_wrong_layout_names_the_missing_folder(tmp_path):
+    files = {k: v for k, v in review_files(3).items() if "/test/neg/" not in k}
+    with pytest.raises(UserError, match="aclImdb/test/neg"):
+        read_archive(write_archive(tmp_path / "a.tar.gz", files))
+    with pytest.raises(UserError, match="wrong layout"):
+        load_corpus(tmp_path)  # a folder without aclImdb inside
+
+
+def test_non_utf8_review_names_the_member(tmp_path):
+    files = review_files(2)
+    files["aclImdb/train/pos/0_9.txt"] = b"caf\xe9 au lait"
+    with pytest.raises(UserError, match=r"train/pos/0_9.txt: not UTF-8"):
+        read_archive(write_archive(tmp_path / "a.tar.gz", files))
+
+
+@pytest.mark.parametrize("header,values", [
+    (("review", "sentiment"), ("positive", "negative")),
+    (("text", "label"), ("1", "0")),
+    (("Review", "Sentiment"), ("POS", "neg")),
+])
+def test_csv_column_and_label_variants(tmp_path, header, values):
+    rows = [("a great film", values[0]), ("an awful film", values[1])] * 5
+    corpus = load_corpus(write_csv(tmp_path / "r.csv", rows, header))
+    assert corpus.train.labels[:2] == [1, 0]
+    assert not corpus.has_test_split
+
+
+def test_csv_with_split_column(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("text,label,split\ngood,1,train\nbad,0,test\nfine,1,train\n")
+    corpus = load_corpus(path)
+    assert corpus.has_test_split and len(corpus.train) == 2 and corpus.test.texts == ["bad"]
+
+
+def test_csv_errors_name_file_and_line(tmp_path):
+    missing = write_csv(tmp_path / "m.csv", [("x", "positive")], ("body", "sentiment"))
+    with pytest.raises(UserError, match=r"m.csv:1: missing column"):
+        load_corpus(missing)
+    unknown = write_csv(tmp_path / "u.csv", [("fine", "positive"), ("meh", "neutral")])
+    with pytest.raises(UserError, match=r"u.csv:3: unknown label 'neutral'"):
+        load_corpus(unknown)
+    empty = write_csv(tmp_path / "e.csv", [("fine", "positive"), ("  ", "negative")])
+    with pytest.raises(UserError, match=r"e.csv:3: empty review text"):
+        load_corpus(empty)
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(b"review,sentiment\nok,positive\ncaf\xe9,negative\n")
+    with pytest.raises(UserError, match=r"l.csv:3: not UTF-8"):
+        load_corpus(latin)
+    corpus = load_corpus(unknown, skip_bad_rows=True)
+    assert len(corpus.train) == 1 and corpus.skipped_rows == 1
+
+
+def test_data_path_resolution(tmp_path, monkeypatch, small_archive):
+    with pytest.raises(UserError, match="lstm-sentiment data download"):
+        resolve_data_path(None)
+    with pytest.raises(UserError, match="does not exist"):
+        resolve_data_path(tmp_path / "nope.tar.gz")
+    monkeypatch.setenv("LSTM_SENTIMENT_DATA", str(small_archive))
+    assert resolve_data_path(None) == small_archive
+
+
+def test_clean_and_tokenize_keep_negations_and_punctuation():
+    text = "I didn't LIKE it.<br /><br />Not at all!!! &amp; 10/10"
+    assert clean(text) == "i didn't like it.  not at all!!! & 10/10"
+    assert tokenize(text) == ["i", "didn't", "like", "it", ".", "not", "at", "all", "!", "!", "!", "&", "10", "/",
+                              "10"]
+    assert word_count(text) == 9
+
+
+def test_vocabulary_most_frequent_words_and_json_round_trip(tmp_path):
+    vocab = Vocabulary.build([["b", "a", "b"], ["c", "b", "a"]], num_words=4)
+    assert vocab.tokens == ["<pad>", "<unk>", "b", "a"]
+    assert vocab.encode(["a", "c", "b"]) == [3, UNK_ID, 2]
+    vocab.save(tmp_path / "v.json")
+    assert Vocabulary.load(tmp_path / "v.json").tokens == vocab.tokens
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+def test_padding_and_truncation_sides(padding, truncating):
+    ids, lengths = pad_sequences([[5, 6, 7, 8, 9], [5, 6], []], maxlen=3, padding=padding, truncating=truncating)
+    assert lengths.tolist() == [3, 2, 0]
+    assert ids[0].tolist() == ([7, 8, 9] if truncating == "pre" else [5, 6, 7])
+    assert ids[1].tolist() == ([PAD_ID, 5, 6] if padding == "pre" else [5, 6, PAD_ID])
+    assert ids[2].tolist() == [PAD_ID] * 3
+
+
+def test_splits_are_seeded_stratified_and_disjoint(small_archive):
+    corpus = read_archive(small_archive)
+    config = DataConfig(validation_split=0.25)
+    first, second = split_corpus(corpus, config), split_corpus(corpus, config)
+    assert first["validation"].texts == second["validation"].texts
+    assert len(first["train"]) == 90 and len(first["validation"]) == 30 and len(first["test"]) == 120
+    assert sum(first["validation"].labels) == 15
+    assert not set(first["train"].texts) & set(first["validation"].texts)
+    pooled = split_corpus(corpus, DataConfig(pool=True, test_fraction=0.2))
+    assert len(pooled["test"]) == 48 and len(pooled["train"]) + len(pooled["validation"]) == 192
+
+
+def test_limit_takes_a_balanced_sample(small_archive):
+    splits = split_corpus(read_archive(small_archive), DataConfig(), limit=20)
+    assert len(splits["train"]) == 20 and sum(splits["train"].labels) == 10
+    assert len(splits["validation"]) == 5
+
+
+def test_prepared_tensors_are_cached_and_identical(small_archive):
+    config = DataConfig(num_words=50, maxlen=60)
+    first = load_prepared(small_archive, config)
+    second = load_prepared(small_archive, config)  # from the cache
+    for name in first.splits:
+        assert np.array_equal(first.splits[name].ids.numpy(), second.splits[name].ids.numpy())
+        assert np.array_equal(first.splits[name].words.numpy(), second.splits[name].words.numpy())
+    assert first.vocab.tokens == second.vocab.tokens
+    assert first.splits["train"].ids.shape[1] == 60 and int(first.splits["train"].ids.max()) < 50
+    other = load_prepared(small_archive, DataConfig(num_words=50, maxlen=60, padding="post"))
+    assert not np.array_equal(other.splits["train"].ids.numpy(), first.splits["train"].ids.numpy())
+

@@ -1,0 +1,66 @@
+"""The classifier: padding side invisible, save -> load gives the same logits, pooling options."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstm_sentiment.config import Config, ModelConfig
+from lstm_sentiment.data.vocab import Vocabulary
+from lstm_sentiment.model import SentimentClassifier
+from lstm_sentiment.predict import load_model
+from lstm_sentiment.runs import save_model_files
+
+
+def batch_both_sides(lengths, steps, vocab_size, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    left = torch.zeros(len(lengths), steps, dtype=torch.long)
+    right = torch.zeros_like(left)
+    for b, length in enumerate(lengths):
+        tokens = torch.randint(2, vocab_size, (length,), generator=generator)
+        left[b, steps - length:] = tokens
+        right[b, :length] = tokens
+    return left, right, torch.tensor(lengths)
+
+
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("path", ["explicit", "fused"])
+def test_logits_do_not_depend_on_padding_side(pooling, bidirectional, path):
+    torch.manual_seed(0)
+    model = SentimentClassifier(ModelConfig(embedding_dim=6, hidden_sizes=[5, 4], bidirectional=bidirectional,
+                                            pooling=pooling, lstm_path=path), vocab_size=30).double().eval()
+    left, right, lengths = batch_both_sides([7, 2, 5], 7, 30)
+    from_left = model(left, lengths, "left")
+    from_right = model(right, lengths, "right")
+    torch.testing.assert_close(from_left, from_right, rtol=1e-10, atol=1e-12)
+    alone = torch.stack([model(right[b: b + 1, : int(n)], lengths[b: b + 1], "right")[0]
+                         for b, n in enumerate(lengths)])
+    torch.testing.assert_close(from_right, alone, rtol=1e-10, atol=1e-12)
+
+
+def test_explicit_and_fused_paths_agree_in_the_classifier():
+    torch.manual_seed(1)
+    config = ModelConfig(embedding_dim=6, hidden_sizes=[5], bidirectional=True, pooling="maxmean")
+    model = SentimentClassifier(config, 30).double().eval()
+    left, _, lengths = batch_both_sides([7, 3], 7, 30)
+    for lstm in model.lstms:
+        lstm.path = "explicit"
+    explicit = model(left, lengths, "left")
+    for lstm in model.lstms:
+        lstm.path = "fused"
+    torch.testing.assert_close(explicit, model(left, lengths, "left"), rtol=1e-10, atol=1e-12)
+
+
+def test_save_then_load_gives_the_same_logits(tmp_path):
+    torch.manual_seed(2)
+    config = Config()
+    config.data.maxlen, config.model.embedding_dim, config.model.hidden_sizes = 10, 6, [5]
+    vocab = Vocabulary(["<pad>", "<unk>", "good", "bad", "film"])
+    model = SentimentClassifier(config.model, vocab.size).eval()
+    save_model_files(tmp_path, model, config, vocab)
+    predictor = load_model(tmp_path)
+    assert predictor.vocab.tokens == vocab.tokens
+    ids, lengths = predictor.encode(["good film", "bad bad film unknownword"])
+    torch.testing.assert_close(predictor.model(ids, lengths, "left"), model(ids, lengths, "left"))
+    assert ids[1].tolist()[-4:] == [3, 3, 4, 1]
