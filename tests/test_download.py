@@ -19,7 +19,7 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
     payload = PAYLOAD
     served: list[str] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         data = self.payload
         start = 0
         header = self.headers.get("Range")

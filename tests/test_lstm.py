@@ -118,7 +118,7 @@ def test_gradcheck_whole_explicit_layer():
 
 def numpy_lstm(x, w_ih, w_hh, b_ih, b_hh):
     """The equations in plain NumPy, written from DEVELOPERS.md, one sequence [time, input]."""
-    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))
     hidden = w_hh.shape[1]
     w = {gate: (w_ih[k * hidden:(k + 1) * hidden], w_hh[k * hidden:(k + 1) * hidden],
                 b_ih[k * hidden:(k + 1) * hidden] + b_hh[k * hidden:(k + 1) * hidden])

@@ -4,4 +4,4 @@ from .lstm import LSTM, LSTMCell
 from .predict import Prediction, Predictor, load_model
 
 __version__ = "0.1.0"
-__all__ = ["LSTM", "LSTMCell", "Prediction", "Predictor", "load_model", "__version__"]
+__all__ = ["LSTM", "LSTMCell", "Prediction", "Predictor", "__version__", "load_model"]

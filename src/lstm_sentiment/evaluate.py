@@ -43,7 +43,7 @@ def classification_metrics(labels: np.ndarray, probabilities: np.ndarray,
         "f1": float(f1),
         "roc_auc": float(roc_auc_score(labels, probabilities)) if both_classes else None,
         "confusion_matrix": confusion_matrix(labels, predicted, labels=[0, 1]).tolist(),  # [[tn, fp], [fn, tp]]
-        "n": int(len(labels)),
+        "n": len(labels),
     }
     if words is not None:
         metrics["by_length"] = accuracy_by_length(labels, predicted, np.asarray(words))

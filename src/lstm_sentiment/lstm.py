@@ -204,7 +204,7 @@ class LSTM(nn.Module):
                             uniform: bool, return_gates: bool, need_cell_state: bool = True):
         """The equations step by step on a right-padded batch; final states gathered at each last valid step."""
         w_ih, w_hh, b_ih, b_hh = weights
-        batch, steps, _ = x.shape
+        batch = x.shape[0]
         h0, c0 = h, c
         projected = torch.nn.functional.linear(x, w_ih, b_ih + b_hh)  # [batch, time, 4 * hidden], one matmul
         drop = self.training and self.recurrent_dropout > 0

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
 
