@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .recurrence import run_recurrence
+from .recurrence import gate_permutation, run_recurrence
 
 
 class Gates(NamedTuple):
@@ -206,12 +206,15 @@ class LSTM(nn.Module):
         w_ih, w_hh, b_ih, b_hh = weights
         batch = x.shape[0]
         h0, c0 = h, c
-        projected = torch.nn.functional.linear(x, w_ih, b_ih + b_hh)  # [batch, time, 4 * hidden], one matmul
+        order = gate_permutation(self.hidden_size, x.device)  # (i, f, o, C~): one sigmoid over three gates
         drop = self.training and self.recurrent_dropout > 0
         mask = self._mask(batch, self.hidden_size, x, self.recurrent_dropout) if drop else None
-        # output, cells = [batch, time, hidden]; acts = [batch, time, 4 * hidden] (i, f, C~, o)
-        output, cells, acts = run_recurrence(projected, w_hh, h, c, mask)
-        gates = Gates(*acts.chunk(4, dim=-1), cells) if return_gates else None
+        # output, cells = [batch, time, hidden]; acts = [batch, time, 4 * hidden] (i, f, o, C~)
+        output, cells, acts = run_recurrence(x, w_ih[order], (b_ih + b_hh)[order], w_hh[order], h, c, mask)
+        gates = None
+        if return_gates:
+            i, f, o, c_tilde = acts.chunk(4, dim=-1)
+            gates = Gates(i, f, c_tilde, o, cells)
         if uniform:
             return output, output[:, -1], cells[:, -1], gates
         last = (lengths - 1).clamp(min=0)
