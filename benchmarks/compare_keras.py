@@ -57,7 +57,7 @@ seconds = []
 history = model.fit(arrays["train_x"], arrays["train_y"], batch_size=spec["batch_size"], epochs=spec["epochs"],
                     validation_data=(arrays["val_x"], arrays["val_y"]), callbacks=[EpochTimer()], verbose=2)
 loss, accuracy = model.evaluate(arrays["test_x"], arrays["test_y"], batch_size=256, verbose=0)
-print(json.dumps({"epoch_seconds": seconds, "test_accuracy": float(accuracy), "test_loss": float(loss),
+open(sys.argv[3], "w").write(json.dumps({"epoch_seconds": seconds, "test_accuracy": float(accuracy), "test_loss": float(loss),
                   "val_accuracy": history.history["val_accuracy"], "keras": keras.__version__}))
 """
 
@@ -86,16 +86,19 @@ def run_keras(preset: str, data_path: Path, workdir: Path) -> dict:
             "dropout": config.model.dropout, "recurrent_dropout": config.model.recurrent_dropout,
             "output_dropout": config.model.output_dropout, "learning_rate": config.train.learning_rate,
             "batch_size": config.train.batch_size, "epochs": config.train.epochs}
-    result = subprocess.run([str(keras_python()), "-c", KERAS_SCRIPT, str(npz), json.dumps(spec)],
-                            capture_output=True, text=True, check=False)
+    result_file = workdir / f"{preset}-keras.json"
+    print(f"[{preset}] Keras: training (its per-epoch log follows)", flush=True)
+    result = subprocess.run([str(keras_python()), "-c", KERAS_SCRIPT, str(npz), json.dumps(spec), str(result_file)],
+                            check=False)  # Keras prints its own per-epoch progress
     if result.returncode != 0:
-        raise SystemExit(f"Keras run failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        raise SystemExit(f"Keras run for {preset} failed (exit {result.returncode}); see its output above")
+    return json.loads(result_file.read_text())
 
 
 def run_ours(preset: str, data_path: Path, workdir: Path) -> dict:
     config = load_preset(preset)
-    metrics = train_run(config, data_path, workdir / f"ours-{preset}", progress=False)
+    print(f"[{preset}] lstm-sentiment: training", flush=True)
+    metrics = train_run(config, data_path, workdir / f"ours-{preset}", progress=True, preset=preset)
     history = json.loads((workdir / f"ours-{preset}" / "history.json").read_text())
     return {"epoch_seconds": [row["seconds"] for row in history], "test_accuracy": metrics["accuracy"],
             "test_loss": metrics["loss"], "val_accuracy": [row["val_accuracy"] for row in history]}

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import review_files, write_archive, write_csv, write_folder
 from lstm_sentiment.config import DataConfig
+from lstm_sentiment.data.batching import trim_and_right_align
 from lstm_sentiment.data.prepare import load_prepared, split_corpus
 from lstm_sentiment.data.sources import load_corpus, read_archive, resolve_data_path
 from lstm_sentiment.data.text import clean, tokenize, word_count
@@ -174,3 +175,12 @@ def test_prepared_tensors_are_cached_and_identical(small_archive):
     other = load_prepared(small_archive, DataConfig(num_words=50, maxlen=60, padding="post"))
     assert not np.array_equal(other.splits["train"].ids.numpy(), first.splits["train"].ids.numpy())
 
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_batches_are_trimmed_and_right_aligned(padding):
+    import torch
+
+    ids, lengths = pad_sequences([[5, 6, 7], [8], [9, 10]], maxlen=5, padding=padding)
+    aligned = trim_and_right_align(torch.from_numpy(ids), torch.from_numpy(lengths), padding)
+    assert aligned.tolist() == [[5, 6, 7], [8, PAD_ID, PAD_ID], [9, 10, PAD_ID]]

@@ -99,13 +99,17 @@ def test_padding_is_invisible(path, bidirectional, side, monkeypatch):
 
 def test_gradcheck_explicit_recurrence_with_dropout_mask():
     torch.manual_seed(0)
-    projected = torch.randn(6, 3, 16, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(6, 3, 5, dtype=torch.float64, requires_grad=True)
+    w_ih = torch.randn(16, 5, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(16, dtype=torch.float64, requires_grad=True)
     w_hh = torch.randn(16, 4, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
     c0 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
     mask = torch.bernoulli(torch.full((3, 4), 0.7, dtype=torch.float64)) / 0.7
-    assert torch.autograd.gradcheck(lambda *a: Recurrence.apply(*a, mask)[:2], (projected, w_hh, h0, c0))
-    assert torch.autograd.gradcheck(lambda *a: Recurrence.apply(*a, None)[:2], (projected, w_hh, h0, c0))
+    inputs = (x, w_ih, bias, w_hh, h0, c0)
+    assert torch.autograd.gradcheck(lambda *a: Recurrence.apply(*a, mask)[:2], inputs)
+    assert torch.autograd.gradcheck(lambda *a: Recurrence.apply(*a, None)[:2], inputs)
+    assert torch.autograd.gradcheck(lambda *a: Recurrence.apply(*a, None)[0][-1], inputs)  # only h_T used
 
 
 def test_gradcheck_whole_explicit_layer():

@@ -125,7 +125,7 @@ def run_train(args: argparse.Namespace) -> int:
     name = args.preset or (Path(args.config).stem if args.config else "seed000")
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     metrics = train_run(config, data_path, out, limit=args.limit, progress=not args.quiet,
-                        use_cache=not args.no_cache)
+                        use_cache=not args.no_cache, preset=name)
     print(f"test accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
           f"{metrics['epochs_run']}, {metrics['seconds']:.0f}s); model saved to {out}")
     return 0

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support, roc_auc_score
 
-from .data.batching import iterate_batches, padding_side
+from .data.batching import iterate_batches
 from .data.prepare import EncodedSplit
 from .model import SentimentClassifier
 from .runtime import autocast
@@ -19,11 +19,10 @@ def predict_probabilities(model: SentimentClassifier, split: EncodedSplit, paddi
     """P(positive) for every review of the split, in split order."""
     model.eval()
     probabilities = np.empty(len(split), dtype=np.float64)
-    side = padding_side(padding)
     with torch.no_grad(), autocast(device, mixed_precision):
         for batch in iterate_batches(split, batch_size, padding, shuffle=False, bucket=True):
             batch = batch.to(device)
-            logits = model(batch.ids, batch.lengths, side).float()
+            logits = model(batch.ids, batch.lengths, "right").float()
             probabilities[batch.index.numpy()] = torch.sigmoid(logits).double().cpu().numpy()
     return probabilities
 

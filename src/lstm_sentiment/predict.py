@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .config import Config
-from .data.batching import padding_side
+from .data.batching import trim_and_right_align
 from .data.sources import LABEL_NAMES
 from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
@@ -66,12 +66,10 @@ class Predictor:
         ids, lengths = self.encode(list(texts))
         out = np.empty(len(texts), dtype=np.float64)
         order = torch.argsort(lengths, descending=True)
-        side = padding_side(self.config.data.padding)
         with torch.inference_mode():
             for chunk in order.split(batch_size):
-                width = max(1, int(lengths[chunk].max()))
-                chunk_ids = ids[chunk][:, -width:] if side == "left" else ids[chunk][:, :width]
-                logits = self.model(chunk_ids.to(self.device), lengths[chunk].to(self.device), side)
+                chunk_ids = trim_and_right_align(ids[chunk], lengths[chunk], self.config.data.padding)
+                logits = self.model(chunk_ids.to(self.device), lengths[chunk].to(self.device), "right")
                 out[chunk.numpy()] = torch.sigmoid(logits.float()).double().cpu().numpy()
         return out
 

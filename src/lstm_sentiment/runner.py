@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .config import Config
-from .data.batching import Batch, iterate_batches, padding_side
+from .data.batching import Batch, iterate_batches
 from .data.prepare import load_prepared
 from .errors import UserError
 from .evaluate import evaluate_split
@@ -42,7 +42,7 @@ def machine_description() -> str:
 
 
 def train_run(config: Config, data_path: Path, out: Path, limit: int | None = None, progress: bool = True,
-              use_cache: bool = True) -> dict:
+              use_cache: bool = True, preset: str | None = None) -> dict:
     started = time.perf_counter()
     check_output_dir(out)
     generator = set_seed(config.train.seed)
@@ -51,12 +51,11 @@ def train_run(config: Config, data_path: Path, out: Path, limit: int | None = No
     if not len(data.splits["train"]) or not len(data.splits["validation"]):
         raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
     model = SentimentClassifier(config.model, data.vocab.size).to(device)
-    side = padding_side(config.data.padding)
     train_split, val_split = data.splits["train"], data.splits["validation"]
 
     def forward(net: torch.nn.Module, batch: Batch):
         batch = batch.to(device)
-        return net(batch.ids, batch.lengths, side), batch.labels
+        return net(batch.ids, batch.lengths, "right"), batch.labels
 
     def train_batches(epoch: int):
         return iterate_batches(train_split, config.train.batch_size, config.data.padding, shuffle=True,
@@ -85,6 +84,7 @@ def train_run(config: Config, data_path: Path, out: Path, limit: int | None = No
     metrics = {
         **test_metrics,
         "split": "test",
+        "preset": preset,
         "best_epoch": result.best_epoch,
         "epochs_run": len(history),
         "stopped_early": result.stopped_early,

@@ -13,7 +13,7 @@ from .prepare import EncodedSplit
 
 @dataclass
 class Batch:
-    ids: Tensor  # [batch, time] trimmed to the longest review in the batch
+    ids: Tensor  # [batch, time] right-padded, trimmed to the longest review in the batch
     lengths: Tensor  # [batch]
     labels: Tensor  # [batch]
     index: Tensor  # [batch] positions in the split
@@ -24,9 +24,20 @@ class Batch:
                      self.index)
 
 
-def padding_side(padding: str) -> str:
-    """Config's Keras words ("pre"/"post") -> the LSTM's ("left"/"right")."""
-    return "left" if padding == "pre" else "right"
+def trim_and_right_align(ids: Tensor, lengths: Tensor, padding: str) -> Tensor:
+    """Cut a padded id batch to its longest row and move padding to the right.
+
+    Padding is invisible to the model, so the side only matters for speed: realigning integer ids here is far
+    cheaper than letting the LSTM rotate float activations (and their gradients) for left padding.
+    """
+    width = max(1, int(lengths.max())) if len(lengths) else 1
+    if padding == "post":
+        return ids[:, :width]
+    ids = ids[:, -width:]
+    if bool((lengths == width).all()):
+        return ids
+    index = torch.remainder(torch.arange(width)[None, :] + (width - lengths)[:, None], width)
+    return ids.gather(1, index)
 
 
 def batch_order(lengths: Tensor, batch_size: int, shuffle: bool, bucket: bool, generator: torch.Generator | None,
@@ -56,9 +67,7 @@ def iterate_batches(split: EncodedSplit, batch_size: int, padding: str, shuffle:
 
 def make_batch(split: EncodedSplit, index: Tensor, padding: str) -> Batch:
     lengths = split.lengths[index]
-    width = max(1, int(lengths.max())) if len(index) else 1
-    ids = split.ids[index]
-    ids = ids[:, -width:] if padding == "pre" else ids[:, :width]
+    ids = trim_and_right_align(split.ids[index], lengths, padding)
     if ids.device.type == "cpu" and torch.cuda.is_available():
         ids = ids.pin_memory()
     return Batch(ids, lengths, split.labels[index], index)
