@@ -10,4 +10,4 @@ if [ ! -e "$DATA" ]; then
   DATA=$(python3 -c "from lstm_sentiment.data.sources import cache_dir; print(cache_dir() / 'aclImdb_v1.tar.gz')")
 fi
 lstm-sentiment train --preset "${PRESET:-seed000}" --data "$DATA" --out "runs/${PRESET:-seed000}"
-lstm-sentiment predict --model "runs/${PRESET:-seed000}" "This movie was fantastic" "A dull, boring waste of time"
+lstm-sentiment predict --model "runs/${PRESET:-seed000}" "This movie was fantastic: a moving story, brilliant acting and a wonderful score." "A dull, boring waste of time."
