@@ -64,3 +64,10 @@ def test_save_then_load_gives_the_same_logits(tmp_path):
     ids, lengths = predictor.encode(["good film", "bad bad film unknownword"])
     torch.testing.assert_close(predictor.model(ids, lengths, "left"), model(ids, lengths, "left"))
     assert ids[1].tolist()[-4:] == [3, 3, 4, 1]
+
+
+def test_embedding_initialisation_choices():
+    uniform = SentimentClassifier(ModelConfig(embedding_dim=8, hidden_sizes=[4]), 50).embedding.weight
+    assert float(uniform.abs().max()) <= 0.05 and torch.all(uniform[0] == 0)
+    normal = SentimentClassifier(ModelConfig(embedding_dim=8, hidden_sizes=[4], embedding_init="normal"), 50)
+    assert float(normal.embedding.weight.abs().max()) > 0.5  # N(0, 1)

@@ -15,6 +15,10 @@ class SentimentClassifier(nn.Module):
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=PAD_ID)
+        if config.embedding_init == "uniform":
+            with torch.no_grad():
+                self.embedding.weight.uniform_(-0.05, 0.05)
+                self.embedding.weight[PAD_ID].zero_()
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         directions = 2 if config.bidirectional else 1
         sizes = [config.embedding_dim] + [h * directions for h in config.hidden_sizes]
