@@ -26,8 +26,8 @@ def test_stats_report_the_official_counts(capsys):
 def test_tiny_model_on_a_few_thousand_reviews_beats_chance(tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["train", "--data", str(ARCHIVE), "--out", str(out), "--limit", "3000", "--epochs", "3", "--quiet",
-                 "--set", "train.learning_rate=0.003", "--set", "data.maxlen=100", "--set", "model.recurrent_dropout=0.0", "--set", "model.pooling=max",
-                 "--set", "data.num_words=5000"])
+                 "--set", "train.learning_rate=0.003", "--set", "data.maxlen=100",
+                 "--set", "model.recurrent_dropout=0.0", "--set", "model.pooling=max", "--set", "data.num_words=5000"])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n"] == 25000
