@@ -131,6 +131,7 @@ def _read_cache(folder: Path, source: str) -> PreparedData:
 
 def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSplit]) -> None:
     """Written into a temporary folder and renamed, so a killed run never leaves half a cache entry."""
+    staging = None
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
@@ -139,5 +140,6 @@ def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSpli
         save_file(tensors, staging / "tensors.safetensors")
         vocab.save(staging / "vocab.json")
         os.replace(staging, folder)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True) if "staging" in locals() else None  # cache is optional
+    except OSError:  # the cache is optional: a failed write only costs the next run a re-tokenization
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)

@@ -76,14 +76,20 @@ def resolve_data_path(path: str | Path | None) -> Path:
 
 
 def data_fingerprint(path: Path) -> str:
-    """Cheap identity of a data source (path, size, mtime of its files) for keying the prepared-tensor cache."""
+    """Cheap identity of a data source (path, size, mtime of its files) for keying the prepared-tensor cache.
+
+    A folder is summarised by its file count and up to ~2000 evenly spaced files, plus the folder itself.
+    """
     digest = hashlib.sha256(str(path.resolve()).encode())
-    entries = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for entry in entries if path.is_file() else entries[:: max(1, len(entries) // 2000)] + [path]:
+    if path.is_file():
+        sampled = [path]
+    else:
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        sampled = files[:: max(1, len(files) // 2000)] + [path]
+        digest.update(str(len(files)).encode())
+    for entry in sampled:
         stat = entry.stat()
         digest.update(f"{entry}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    if path.is_dir():
-        digest.update(str(len(entries)).encode())
     return digest.hexdigest()[:16]
 
 
