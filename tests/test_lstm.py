@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
 
 from lstm_sentiment.lstm import LSTM, LSTMCell
+from lstm_sentiment.native import lstm_steps
 from lstm_sentiment.recurrence import Recurrence
 
 TOL = dict(rtol=1e-10, atol=1e-12)
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def step_loop(request, monkeypatch):
+    """Every test runs twice: with the compiled step kernel and with the Python loop of tensor operations."""
+    if request.param == "python":
+        monkeypatch.setenv("LSTM_SENTIMENT_NATIVE", "0")
+    elif lstm_steps() is None:
+        pytest.skip("the step kernel could not be built here (no C++ compiler?)")
+    return request.param
+
+
+@pytest.mark.skipif(shutil.which("c++") is None, reason="no C++ compiler")
+def test_step_kernel_builds_where_a_compiler_exists(step_loop):
+    if step_loop == "compiled":
+        assert lstm_steps() is not None
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, TOL), (torch.float32, dict(rtol=1e-5, atol=1e-6))])
+def test_compiled_and_python_loops_agree(dtype, tol, monkeypatch, step_loop):
+    if step_loop == "python":
+        pytest.skip("compares both loops in one run")
+    torch.manual_seed(3)
+    inputs = [torch.randn(*shape, dtype=dtype, requires_grad=True)
+              for shape in ((9, 4, 6), (32, 6), (32,), (32, 8), (4, 8), (4, 8))]
+    mask = torch.bernoulli(torch.full((4, 8), 0.8, dtype=dtype)) / 0.8
+    results = []
+    for native in ("1", "0"):
+        monkeypatch.setenv("LSTM_SENTIMENT_NATIVE", native)
+        outputs, cells, acts = Recurrence.apply(*inputs, mask)
+        grads = torch.autograd.grad((outputs.sin().sum() + cells.cos().sum()), inputs)
+        results.append((outputs, cells, acts, *grads))
+    for compiled, python in zip(*results):
+        torch.testing.assert_close(compiled, python, **tol)
 
 
 def make_pair(input_size=5, hidden=7, layers=2, bidirectional=False, seed=0):

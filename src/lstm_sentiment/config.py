@@ -82,7 +82,7 @@ class TrainConfig:
     bucket_by_length: bool = True  # batches of similar length: padding costs almost nothing
     seed: int = 0
     device: str = "auto"
-    mixed_precision: bool = True  # bf16/fp16 autocast on CUDA only
+    mixed_precision: bool = True  # bf16 autocast on CUDA (fp16 without bf16) and on CPUs with native bf16
 
     def validate(self) -> None:
         _check(self.epochs >= 1, "train.epochs must be at least 1")

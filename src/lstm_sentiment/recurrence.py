@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .native import lstm_steps
+
 
 def gate_permutation(hidden: int, device: torch.device | None = None) -> Tensor:
     """Row order (i, f, o, C~) from torch's (i, f, C~, o): the three sigmoid gates become one contiguous block."""
@@ -87,6 +89,12 @@ def _backward_loop(grad_outputs: Tensor | None, grad_cells: Tensor | None, acts:
     return grad_pre, dh_next, dc_next
 
 
+def _kernels_for(acts: Tensor):
+    """The compiled step loops for CPU tensors when they build; the Python loops otherwise (and on CUDA, where
+    the fused path serves training and this path only gate capture and recurrent dropout)."""
+    return lstm_steps() if acts.device.type == "cpu" else None
+
+
 class Recurrence(torch.autograd.Function):
     """One layer and direction: (x [T,B,I], w_ih [4H,I], bias [4H], w_hh [4H,H], h0, c0 [B,H], mask [B,H] | None)
     -> (h_t, C_t [T,B,H], gate activations [T,B,4H]).
@@ -97,21 +105,27 @@ class Recurrence(torch.autograd.Function):
 
     @staticmethod
     @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)
+    @torch.amp.custom_fwd(device_type="cpu", cast_inputs=torch.float32)
     def forward(ctx, x, w_ih, bias, w_hh, h0, c0, mask):
         ctx.set_materialize_grads(False)  # unused outputs send None, and their arithmetic is skipped
         steps, batch, _ = x.shape
         x = x.contiguous()
         acts = torch.addmm(bias, x.view(steps * batch, -1), w_ih.t()).view(steps, batch, -1)
-        outputs, cells, tanh_cells = _forward_loop(acts, w_hh, h0, c0, mask)
+        kernels = _kernels_for(acts)
+        ctx.kernels = kernels
+        loop = kernels.forward_loop if kernels else _forward_loop
+        outputs, cells, tanh_cells = loop(acts, w_hh, h0, c0, mask)
         ctx.save_for_backward(x, w_ih, outputs, cells, acts, tanh_cells, w_hh, h0, c0, mask)
         ctx.mark_non_differentiable(acts)
         return outputs, cells, acts
 
     @staticmethod
     @torch.amp.custom_bwd(device_type="cuda")
+    @torch.amp.custom_bwd(device_type="cpu")
     def backward(ctx, grad_outputs, grad_cells, _grad_acts):
         x, w_ih, outputs, cells, acts, tanh_cells, w_hh, h0, c0, mask = ctx.saved_tensors
-        grad_pre, grad_h0, grad_c0 = _backward_loop(grad_outputs, grad_cells, acts, cells, tanh_cells, c0, w_hh, mask)
+        loop = ctx.kernels.backward_loop if ctx.kernels else _backward_loop
+        grad_pre, grad_h0, grad_c0 = loop(grad_outputs, grad_cells, acts, cells, tanh_cells, c0, w_hh, mask)
         flat_grad = grad_pre.view(-1, grad_pre.shape[-1])  # [T*B, 4H]
         # U's gradient in one matrix product over all steps: sum_t dpre_t^T (h_{t-1} * mask)
         h_prev = torch.cat([h0.unsqueeze(0), outputs[:-1]])

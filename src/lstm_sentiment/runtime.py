@@ -33,12 +33,30 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: oneDNN's bf16 LSTM and matrix products run about twice as fast as float32 there.
+    Elsewhere bf16 is emulated and slower, so CPU autocast stays off."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+
+
+def mixed_precision_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
+    """The autocast dtype a run uses on this device, or None for plain float32."""
+    if not enabled:
+        return None
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu" and cpu_has_native_bf16():
+        return torch.bfloat16
+    return None
+
+
 def autocast(device: torch.device, enabled: bool):
-    """bf16 autocast on CUDA where supported, fp16 otherwise; a no-op on CPU."""
-    if not enabled or device.type != "cuda":
+    """bf16 autocast on CUDA where supported (fp16 otherwise) and on CPUs with native bf16; else a no-op."""
+    dtype = mixed_precision_dtype(device, enabled)
+    if dtype is None:
         return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def needs_grad_scaler(device: torch.device, enabled: bool) -> bool:
