@@ -20,10 +20,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from lstm_sentiment.config import load_preset
+from lstm_sentiment.config import apply_override, load_preset
 from lstm_sentiment.data.prepare import load_prepared
+from lstm_sentiment.native import lstm_steps
 from lstm_sentiment.runner import train_run
+from lstm_sentiment.runtime import mixed_precision_dtype
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-keras"
@@ -95,13 +98,18 @@ def run_keras(preset: str, data_path: Path, workdir: Path) -> dict:
     return json.loads(result_file.read_text())
 
 
-def run_ours(preset: str, data_path: Path, workdir: Path) -> dict:
+def run_ours(preset: str, data_path: Path, workdir: Path, overrides: list[str]) -> dict:
     config = load_preset(preset)
+    for override in overrides:
+        apply_override(config, override)
     print(f"[{preset}] lstm-sentiment: training", flush=True)
     metrics = train_run(config, data_path, workdir / f"ours-{preset}", progress=True, preset=preset)
     history = json.loads((workdir / f"ours-{preset}" / "history.json").read_text())
     return {"epoch_seconds": [row["seconds"] for row in history], "test_accuracy": metrics["accuracy"],
-            "test_loss": metrics["loss"], "val_accuracy": [row["val_accuracy"] for row in history]}
+            "test_loss": metrics["loss"], "val_accuracy": [row["val_accuracy"] for row in history],
+            "overrides": overrides, "precision": str(mixed_precision_dtype(torch.device("cpu"),
+                                                                              config.train.mixed_precision) or "float32"),
+            "step_kernel": "compiled" if lstm_steps() else "Python loop"}
 
 
 def main() -> None:
@@ -109,13 +117,15 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="aclImdb archive, folder or CSV")
     parser.add_argument("--presets", nargs="+", default=["seed000", "seed002"])
     parser.add_argument("--out", default=str(HERE / "results" / "compare_keras.json"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override our side's preset, e.g. train.mixed_precision=false")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for preset in args.presets:
             started = time.perf_counter()
             keras_result = run_keras(preset, Path(args.data), Path(tmp))
-            ours_result = run_ours(preset, Path(args.data), Path(tmp))
+            ours_result = run_ours(preset, Path(args.data), Path(tmp), args.overrides)
             keras_epoch = float(np.median(keras_result["epoch_seconds"]))
             ours_epoch = float(np.median(ours_result["epoch_seconds"]))
             rows.append({"preset": preset, "keras": keras_result, "ours": ours_result,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import TINY_CONFIG
 from lstm_sentiment.cli import main
@@ -171,3 +172,50 @@ def test_user_errors_are_one_line_without_traceback(case, tmp_path, trained_run,
     assert code == 2, err
     assert expected in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_time_to_accuracy_tracks_test_accuracy_without_choosing_by_it(tmp_path, small_archive, tiny_config, capsys):
+    out = tmp_path / "tracked"
+    code, printed, _ = run_cli(capsys, "train", "--config", tiny_config, "--data", small_archive, "--out", out,
+                               "--quiet", "--no-cache", "--epochs", "3", "--time-to-accuracy", "0.5")
+    assert code == 0 and ("first reached" in printed or "never reached" in printed)
+    history = json.loads((out / "history.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    tracked = metrics["time_to_accuracy"]
+    assert tracked["test_accuracy_by_epoch"] == [row["test_accuracy"] for row in history]
+    first = next(row for row in history if row["test_accuracy"] >= 0.5)
+    assert (tracked["epoch"], tracked["seconds"]) == (first["epoch"], first["elapsed_seconds"])
+    assert metrics["best_epoch"] == min(history, key=lambda r: r["val_loss"])["epoch"]  # selection unchanged
+    elapsed = [row["elapsed_seconds"] for row in history]
+    assert elapsed == sorted(elapsed) and elapsed[-1] <= metrics["seconds"]
+
+
+def test_pack_stores_float16_weights_that_predict_the_same(capsys, trained_run, tmp_path, small_archive):
+    from safetensors import safe_open
+
+    from lstm_sentiment.predict import load_model
+
+    packed = tmp_path / "packed"
+    code, printed, _ = run_cli(capsys, "pack", "--model", trained_run, "--out", packed)
+    assert code == 0 and "MB" in printed
+    assert {p.name for p in packed.iterdir()} == {"model.safetensors", "config.json", "vocab.json", "metrics.json"}
+    with safe_open(packed / "model.safetensors", "pt") as weights:
+        assert {weights.get_tensor(k).dtype for k in weights.keys()} == {torch.float16}
+    assert (packed / "model.safetensors").stat().st_size < 0.6 * (trained_run / "model.safetensors").stat().st_size
+    reviews = ["a great wonderful film", "an awful boring mess", "fine"]
+    original = load_model(trained_run).probabilities(reviews)
+    assert load_model(packed).probabilities(reviews) == pytest.approx(original, abs=2e-3)
+    code, _, err = run_cli(capsys, "pack", "--model", trained_run, "--out", trained_run)
+    assert code == 2 and "--out must differ" in err
+
+
+def test_no_test_reports_validation_metrics(tmp_path, small_archive, tiny_config, capsys):
+    out = tmp_path / "tuning"
+    code, printed, _ = run_cli(capsys, "train", "--config", tiny_config, "--data", small_archive, "--out", out,
+                               "--quiet", "--no-cache", "--no-test")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert code == 0 and printed.startswith("validation accuracy")
+    assert metrics["split"] == "validation" and metrics["n"] == metrics["validation"]["n"]
+    code, _, err = run_cli(capsys, "train", "--config", tiny_config, "--data", small_archive, "--out", out,
+                           "--no-test", "--time-to-accuracy", "0.9")
+    assert code == 2 and "cannot be combined" in err

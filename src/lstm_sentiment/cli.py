@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
     train.add_argument("--no-cache", action="store_true", help="do not read or write the prepared-tensor cache")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--no-test", action="store_true",
+                       help="report final metrics on the validation split and never touch the test split "
+                            "(for runs that compare settings)")
+    train.add_argument("--time-to-accuracy", type=float, metavar="ACC",
+                       help="also measure test accuracy after each epoch (reported only, never used to choose the "
+                            "model) and record in metrics.json when it first reaches ACC")
 
     evaluate = commands.add_parser("evaluate", help="metrics of a trained model on a split")
     evaluate.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
@@ -61,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
     predict.add_argument("--file", metavar="F", help="file with one review per line ('-' for standard input)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    pack = commands.add_parser("pack", help="copy a model directory with smaller (float16) weights for shipping")
+    pack.add_argument("--model", metavar="RUN_DIR", required=True, help="trained model directory")
+    pack.add_argument("--out", metavar="DIR", required=True, help="directory to write")
+    pack.add_argument("--dtype", default="float16", choices=("float16", "bfloat16", "float32"))
 
     commands.add_parser("presets", help="list the named presets")
     return parser
@@ -118,6 +129,8 @@ def run_train(args: argparse.Namespace) -> int:
     from .data.sources import resolve_data_path
     from .runner import train_run
 
+    if args.no_test and args.time_to_accuracy is not None:
+        raise UserError("--time-to-accuracy measures the test split; it cannot be combined with --no-test")
     config = resolve_config(args)
     data_path = resolve_data_path(args.data)
     if args.limit is not None and args.limit < 2:
@@ -125,9 +138,14 @@ def run_train(args: argparse.Namespace) -> int:
     name = args.preset or (Path(args.config).stem if args.config else "seed000")
     out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     metrics = train_run(config, data_path, out, limit=args.limit, progress=not args.quiet,
-                        use_cache=not args.no_cache, preset=name)
-    print(f"test accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
+                        use_cache=not args.no_cache, preset=name, time_to_accuracy=args.time_to_accuracy,
+                        final_split="validation" if args.no_test else "test")
+    print(f"{metrics['split']} accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
           f"{metrics['epochs_run']}, {metrics['seconds']:.0f}s); model saved to {out}")
+    if args.time_to_accuracy is not None:
+        reached = metrics["time_to_accuracy"]
+        print(f"test accuracy {args.time_to_accuracy} first reached at epoch {reached['epoch']}, {reached['seconds']}s"
+              if reached["epoch"] else f"test accuracy never reached {args.time_to_accuracy}")
     return 0
 
 
@@ -194,6 +212,19 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_pack(args: argparse.Namespace) -> int:
+    from .runs import pack_model
+
+    model_dir, out = Path(args.model), Path(args.out)
+    if out.resolve() == model_dir.resolve():
+        raise UserError("--out must differ from --model (packing never overwrites the original)")
+    sizes = pack_model(model_dir, out, args.dtype)
+    for name, size in sizes.items():
+        print(f"{name:<20} {size / 1e6:8.2f} MB")
+    print(f"total {sum(sizes.values()) / 1e6:.2f} MB in {out}; check it with `lstm-sentiment evaluate --model {out}`")
+    return 0
+
+
 def run_presets(args: argparse.Namespace) -> int:
     from .config import load_preset, preset_names
 
@@ -207,4 +238,4 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
-            "presets": run_presets}
+            "pack": run_pack, "presets": run_presets}

@@ -53,6 +53,22 @@ def save_model_files(run_dir: Path, model: SentimentClassifier, config: Config, 
     save_weights(model, run_dir / WEIGHTS)
 
 
+def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, int]:
+    """A distributable copy of a model directory: weights stored in `dtype` (loading always computes in float32),
+    config, vocabulary and the training run's metrics as provenance. Returns the size of each file in bytes."""
+    model, config, vocab = load_model_files(run_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    raw_config = read_json(run_dir / CONFIG)
+    write_json(out / CONFIG, {**raw_config, "weights_dtype": dtype})
+    atomic_write(out / VOCAB, vocab.save)
+    target = getattr(torch, dtype)
+    tensors = {name: t.detach().to(target).contiguous() for name, t in model.state_dict().items()}
+    atomic_write(out / WEIGHTS, lambda p: save_file(tensors, str(p), metadata={"format": "lstm-sentiment"}))
+    if (run_dir / METRICS).exists():
+        write_json(out / METRICS, read_json(run_dir / METRICS))
+    return {path.name: path.stat().st_size for path in sorted(out.iterdir()) if path.is_file()}
+
+
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
