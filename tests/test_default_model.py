@@ -1,0 +1,46 @@
+"""The model shipped inside the package: small, loadable without training, right on obvious reviews."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from safetensors import safe_open
+
+from lstm_sentiment.cli import main
+from lstm_sentiment.predict import default_model_dir, load_model
+
+pytestmark = pytest.mark.skipif(default_model_dir() is None, reason="this checkout ships no default model")
+
+OBVIOUS = {
+    "What a wonderful film: moving, funny and beautifully acted. I loved every minute of it.": "positive",
+    "One of the best movies I have ever seen. A masterpiece, highly recommended!": "positive",
+    "A brilliant, touching story with a superb cast. Go and see it.": "positive",
+    "Terrible. A boring, stupid plot, awful acting and a waste of two hours.": "negative",
+    "The worst movie I have seen in years; dull, badly written and painfully long.": "negative",
+    "I want my money back. Poorly directed, the script is garbage and the jokes fall flat.": "negative",
+}
+
+
+def test_shipped_files_are_small_safetensors_and_json():
+    folder = default_model_dir()
+    names = {p.name for p in folder.iterdir() if p.is_file()}
+    assert {"model.safetensors", "config.json", "vocab.json"} <= names
+    assert not any(n.endswith((".pt", ".pkl", ".pickle", ".bin")) for n in names)
+    assert sum((folder / n).stat().st_size for n in names) <= 10 * 1024 * 1024
+    config = json.loads((folder / "config.json").read_text())
+    assert config["train"]["seed"] == 0 and config["weights_dtype"] == "float16"
+    with safe_open(folder / "model.safetensors", "pt") as weights:
+        assert all(str(weights.get_tensor(k).dtype) == "torch.float16" for k in weights.keys())
+
+
+def test_default_model_classifies_obvious_reviews():
+    predictions = load_model().predict(list(OBVIOUS))
+    assert [p.label for p in predictions] == list(OBVIOUS.values())
+    assert all(abs(p.probability - 0.5) > 0.3 for p in predictions)  # confidently, not by a hair
+
+
+def test_predict_without_model_uses_the_shipped_one(capsys):
+    assert main(["predict", "--json", "What a wonderful film"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["label"] == "positive" and line["probability"] > 0.5
