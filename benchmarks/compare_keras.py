@@ -25,7 +25,7 @@ import torch
 from lstm_sentiment.config import apply_override, load_preset
 from lstm_sentiment.data.prepare import load_prepared
 from lstm_sentiment.native import lstm_steps
-from lstm_sentiment.runner import train_run
+from lstm_sentiment.runner import RunOptions, train_run
 from lstm_sentiment.runtime import mixed_precision_dtype
 
 HERE = Path(__file__).resolve().parent
@@ -103,7 +103,7 @@ def run_ours(preset: str, data_path: Path, workdir: Path, overrides: list[str]) 
     for override in overrides:
         apply_override(config, override)
     print(f"[{preset}] lstm-sentiment: training", flush=True)
-    metrics = train_run(config, data_path, workdir / f"ours-{preset}", progress=True, preset=preset)
+    metrics = train_run(config, RunOptions(str(data_path), preset=preset), workdir / f"ours-{preset}")
     history = json.loads((workdir / f"ours-{preset}" / "history.json").read_text())
     return {"epoch_seconds": [row["seconds"] for row in history], "test_accuracy": metrics["accuracy"],
             "test_loss": metrics["loss"], "val_accuracy": [row["val_accuracy"] for row in history],

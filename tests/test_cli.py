@@ -219,3 +219,66 @@ def test_no_test_reports_validation_metrics(tmp_path, small_archive, tiny_config
     code, _, err = run_cli(capsys, "train", "--config", tiny_config, "--data", small_archive, "--out", out,
                            "--no-test", "--time-to-accuracy", "0.9")
     assert code == 2 and "cannot be combined" in err
+
+
+@pytest.mark.parametrize("text", ["zzqx wibblefrotz qqqq", "\x00\x01\x02", "!!!", "a\x1b[31mred\x1b[0m film",
+                                  "great " * 2_000_000])
+def test_odd_texts_get_a_prediction(trained_run, text):
+    """Only unknown words, only control characters, only punctuation, terminal escapes, 12 MB of text."""
+    from lstm_sentiment.predict import load_model
+
+    (prediction,) = load_model(trained_run).predict([text])
+    assert prediction.label in ("positive", "negative") and 0.0 <= prediction.probability <= 1.0
+
+
+@pytest.mark.parametrize("case", ["vocab_size", "newer_format", "not_json"])
+def test_broken_model_directories_name_the_file(case, tmp_path, trained_run, capsys):
+    broken = tmp_path / "model"
+    broken.mkdir()
+    for name in ("model.safetensors", "config.json", "vocab.json"):
+        (broken / name).write_bytes((trained_run / name).read_bytes())
+    if case == "vocab_size":
+        vocab = json.loads((broken / "vocab.json").read_text())
+        vocab["tokens"] = vocab["tokens"][:-3]
+        (broken / "vocab.json").write_text(json.dumps(vocab))
+        expected = "vocab.json"
+    elif case == "newer_format":
+        config = json.loads((broken / "config.json").read_text())
+        config["format_version"] = 99
+        (broken / "config.json").write_text(json.dumps(config))
+        expected = "config.json: format version 99 is newer"
+    else:
+        (broken / "config.json").write_text("{not json")
+        expected = "config.json: unreadable JSON"
+    code, _, err = run_cli(capsys, "predict", "--model", broken, "fine")
+    assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_full_disk_is_reported_before_training(tmp_path, small_archive, tiny_config, capsys, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 1000, 1000))
+    code, _, err = run_cli(capsys, "train", "--config", tiny_config, "--data", small_archive, "--out",
+                           tmp_path / "run", "--quiet", "--no-cache")
+    assert code == 2 and "not enough free disk space" in err
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_disk_full_during_a_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    import errno
+
+    from lstm_sentiment.errors import UserError
+    from lstm_sentiment.runs import atomic_write
+
+    target = tmp_path / "checkpoint.safetensors"
+    target.write_bytes(b"previous")
+
+    def fill_disk(path):
+        path.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(UserError, match="disk full while writing"):
+        atomic_write(target, fill_disk)
+    assert target.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == [target.name]

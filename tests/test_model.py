@@ -71,3 +71,21 @@ def test_embedding_initialisation_choices():
     assert float(uniform.abs().max()) <= 0.05 and torch.all(uniform[0] == 0)
     normal = SentimentClassifier(ModelConfig(embedding_dim=8, hidden_sizes=[4], embedding_init="normal"), 50)
     assert float(normal.embedding.weight.detach().abs().max()) > 0.5  # N(0, 1)
+
+
+def test_word_dropout_replaces_words_with_unknown_only_in_training(monkeypatch):
+    torch.manual_seed(0)
+    model = SentimentClassifier(ModelConfig(embedding_dim=4, hidden_sizes=[3], word_dropout=0.5), vocab_size=50)
+    seen = []
+    monkeypatch.setattr(model.embedding, "forward", lambda ids: seen.append(ids.clone()) or torch.zeros(
+        *ids.shape, 4))
+    _, right, lengths = batch_both_sides([6, 3], 6, 50)
+    model.eval()
+    model(right, lengths, "right")
+    model.train()
+    model(right, lengths, "right")
+    evaluated, trained = seen
+    assert torch.equal(evaluated, right)
+    changed = trained != right
+    assert changed.any() and (trained[changed] == 1).all()  # replaced by <unk>, never anything else
+    assert (trained[right == 0] == 0).all()  # padding stays padding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -49,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
     train.add_argument("--no-cache", action="store_true", help="do not read or write the prepared-tensor cache")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue an interrupted run from its last checkpoint (same config; flags that would "
+                            "change it are refused)")
+    train.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                       help="also checkpoint every N optimizer steps (always at the end of each epoch)")
     train.add_argument("--no-test", action="store_true",
                        help="report final metrics on the validation split and never touch the test split "
                             "(for runs that compare settings)")
@@ -112,41 +118,85 @@ def run_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def resolve_config(args: argparse.Namespace):
+def resolve_config(args: argparse.Namespace, base=None):
+    """The preset or config file (or `base`), then --epochs/--seed/--device, then every --set."""
     from .config import apply_override, load_config_file, load_preset, set_field
 
-    config = load_config_file(args.config) if args.config else load_preset(args.preset or "seed000")
-    for flag, key in (("epochs", "epochs"), ("seed", "seed"), ("device", "device")):
+    if args.config or args.preset or base is None:
+        config = load_config_file(args.config) if args.config else load_preset(args.preset or "seed000")
+    else:
+        config = copy.deepcopy(base)
+    for flag in ("epochs", "seed", "device"):
         value = getattr(args, flag)
         if value is not None:
-            set_field(config.train, key, value, f"--{flag}")
+            set_field(config.train, flag, value, f"--{flag}")
     for assignment in args.set:
         apply_override(config, assignment)
     return config.validate()
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from .data.sources import resolve_data_path
-    from .runner import train_run
+    from .runner import RunOptions, train_run
 
     if args.no_test and args.time_to_accuracy is not None:
         raise UserError("--time-to-accuracy measures the test split; it cannot be combined with --no-test")
-    config = resolve_config(args)
-    data_path = resolve_data_path(args.data)
-    if args.limit is not None and args.limit < 2:
-        raise UserError("--limit must be at least 2")
-    name = args.preset or (Path(args.config).stem if args.config else "seed000")
-    out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    metrics = train_run(config, data_path, out, limit=args.limit, progress=not args.quiet,
-                        use_cache=not args.no_cache, preset=name, time_to_accuracy=args.time_to_accuracy,
-                        final_split="validation" if args.no_test else "test")
+    if args.checkpoint_every < 0:
+        raise UserError("--checkpoint-every must be >= 0")
+    if args.resume:
+        config, options, out, checkpoint = resume_arguments(args)
+    else:
+        from .data.sources import resolve_data_path
+
+        config = resolve_config(args)
+        if args.limit is not None and args.limit < 2:
+            raise UserError("--limit must be at least 2")
+        name = args.preset or (Path(args.config).stem if args.config else "seed000")
+        out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        options = RunOptions(str(resolve_data_path(args.data)), args.limit, not args.no_cache, name,
+                             args.time_to_accuracy, "validation" if args.no_test else "test", args.checkpoint_every)
+        checkpoint = None
+    from .train import Interrupted
+
+    try:
+        metrics = train_run(config, options, out, progress=not args.quiet, resume=checkpoint)
+    except Interrupted as stop:
+        print(f"lstm-sentiment: {stop}; checkpoint saved. Continue with: lstm-sentiment train --resume {out}",
+              file=sys.stderr)
+        return 130
     print(f"{metrics['split']} accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
           f"{metrics['epochs_run']}, {metrics['seconds']:.0f}s); model saved to {out}")
-    if args.time_to_accuracy is not None:
+    if options.time_to_accuracy is not None:
         reached = metrics["time_to_accuracy"]
-        print(f"test accuracy {args.time_to_accuracy} first reached at epoch {reached['epoch']}, {reached['seconds']}s"
-              if reached["epoch"] else f"test accuracy never reached {args.time_to_accuracy}")
+        print(f"test accuracy {options.time_to_accuracy} first reached at epoch {reached['epoch']}, "
+              f"{reached['seconds']}s" if reached["epoch"] else f"test accuracy never reached {options.time_to_accuracy}")
     return 0
+
+
+def resume_arguments(args: argparse.Namespace):
+    """The saved config and options of the run to resume; anything on the command line that would change the
+    config is refused, naming the keys."""
+    from .checkpoint import config_differences, load_checkpoint
+    from .config import config_from_dict
+    from .runner import RunOptions
+
+    if args.out and Path(args.out) != Path(args.resume):
+        raise UserError("--resume continues in its own directory; leave out --out")
+    out = Path(args.resume)
+    checkpoint = load_checkpoint(out)
+    saved = checkpoint.config
+    config = config_from_dict(saved["config"], source=str(out / "checkpoint.safetensors"))
+    if args.preset or args.config or args.set or any(getattr(args, f) is not None for f in ("epochs", "seed", "device")):
+        differences = config_differences(saved["config"], resolve_config(args, base=config).to_dict())
+        if differences:
+            raise UserError(f"cannot resume {out} with a different config: {'; '.join(differences)}")
+    options = RunOptions(**saved["options"])
+    if args.data:
+        from .data.sources import resolve_data_path
+
+        options.data_path = str(resolve_data_path(args.data))
+    if args.checkpoint_every:
+        options.checkpoint_every = args.checkpoint_every
+    return config, options, out, checkpoint
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

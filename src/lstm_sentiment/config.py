@@ -51,6 +51,7 @@ class ModelConfig:
     dropout: float = 0.0  # on each LSTM layer's inputs (Keras `dropout`)
     recurrent_dropout: float = 0.0  # on h_{t-1}, one mask per sequence (Keras `recurrent_dropout`)
     embedding_dropout: float = 0.0
+    word_dropout: float = 0.0  # training only: each token is replaced by <unk> with this probability
     output_dropout: float = 0.0  # before the Dense layer (a Keras `Dropout` layer)
     pooling: str = "last"  # "last" state, or "max", "mean", "maxmean" over valid time steps
     lstm_path: str = "auto"  # "auto", "explicit" or "fused" (see lstm.py)
@@ -60,7 +61,7 @@ class ModelConfig:
         _check(self.embedding_init in ("uniform", "normal"), "model.embedding_init must be 'uniform' or 'normal'")
         _check(len(self.hidden_sizes) >= 1 and all(h >= 1 for h in self.hidden_sizes),
                "model.hidden_sizes must list at least one positive size")
-        for name in ("dropout", "recurrent_dropout", "embedding_dropout", "output_dropout"):
+        for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "output_dropout"):
             _check(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
         _check(self.pooling in ("last", "max", "mean", "maxmean"),
                "model.pooling must be one of last, max, mean, maxmean")

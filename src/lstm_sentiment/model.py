@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import ModelConfig
-from .data.vocab import PAD_ID
+from .data.vocab import PAD_ID, UNK_ID
 from .lstm import LSTM
 
 
@@ -34,6 +34,9 @@ class SentimentClassifier(nn.Module):
 
     def encode(self, ids: Tensor, lengths: Tensor, padding_side: str = "left", return_gates: bool = False):
         """Per-step outputs of the last LSTM layer, its final hidden state and (optionally) every layer's gates."""
+        if self.training and self.config.word_dropout > 0:  # whole words become unknown: no single cue decides
+            dropped = torch.rand(ids.shape, device=ids.device) < self.config.word_dropout
+            ids = ids.masked_fill(dropped & (ids != PAD_ID), UNK_ID)
         x = self.embedding_dropout(self.embedding(ids))  # [batch, time, embedding]
         gates = []
         for lstm in self.lstms:

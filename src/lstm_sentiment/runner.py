@@ -6,21 +6,25 @@ import csv
 import math
 import os
 import platform
+import shutil
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from .checkpoint import Checkpoint, Progress, save_checkpoint
 from .config import Config
 from .data.batching import Batch, iterate_batches
 from .data.prepare import load_prepared
 from .errors import UserError
 from .evaluate import evaluate_split
+from .faults import FaultInjector
 from .model import SentimentClassifier
 from .plots import plot_confusion, plot_curves
-from .runs import HISTORY, METRICS, save_model_files, save_weights, write_json
+from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
 from .runtime import resolve_device, set_seed
-from .train import fit, history_rows
+from .train import Checkpointing, fit
 
 
 def check_output_dir(out: Path) -> None:
@@ -33,6 +37,16 @@ def check_output_dir(out: Path) -> None:
         raise UserError(f"cannot create output directory {out}: {exc.strerror}") from None
     if not os.access(out, os.W_OK):
         raise UserError(f"output directory {out} is not writable")
+
+
+def check_free_space(out: Path, model: torch.nn.Module) -> None:
+    """A checkpoint holds the weights, the best weights and two optimizer moments (float32), and is written
+    next to the previous one; with the model file that is about 32 bytes per parameter, plus room for plots."""
+    needed = 32 * sum(p.numel() for p in model.parameters()) + 5_000_000
+    free = shutil.disk_usage(out).free
+    if free < needed:
+        raise UserError(f"not enough free disk space in {out}: a run of this model needs about "
+                        f"{needed / 1e6:.0f} MB, {free / 1e6:.0f} MB are free")
 
 
 def machine_description() -> str:
@@ -52,79 +66,109 @@ def cpu_name() -> str:
     return f"{platform.machine()} CPU"
 
 
-def train_run(config: Config, data_path: Path, out: Path, limit: int | None = None, progress: bool = True,
-              use_cache: bool = True, preset: str | None = None, time_to_accuracy: float | None = None,
-              final_split: str = "test") -> dict:
-    """final_split="validation" leaves the test split untouched (for runs that choose settings).
-    time_to_accuracy: also measure test accuracy after every epoch (reported, never used for selection) and
-    record when it first reaches this value; the time spent on these extra evaluations is not counted."""
+@dataclass
+class RunOptions:
+    """What a run was asked to do besides its config; kept in the checkpoint so a resume does the same."""
+
+    data_path: str
+    limit: int | None = None
+    use_cache: bool = True
+    preset: str | None = None
+    time_to_accuracy: float | None = None
+    final_split: str = "test"  # "validation" leaves the test split untouched (runs that choose settings)
+    checkpoint_every: int = 0  # optimizer steps between checkpoints, besides the end of every epoch
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The data order of an epoch depends on (seed, epoch) only, so a resumed run can replay it."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
+def train_run(config: Config, options: RunOptions, out: Path, progress: bool = True,
+              resume: Checkpoint | None = None) -> dict:
+    """Train, test once, write the model directory. time_to_accuracy: also measure test accuracy after every
+    epoch (reported, never used for selection) and record when it first reaches this value; the time of these
+    extra evaluations is not counted. With `resume` (a checkpoint of this run), continue where it stopped."""
     started = time.perf_counter()
     check_output_dir(out)
-    generator = set_seed(config.train.seed)
+    set_seed(config.train.seed)
     device = resolve_device(config.train.device)
-    data = load_prepared(data_path, config.data, limit=limit, use_cache=use_cache)
+    data_path = Path(options.data_path)
+    data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache)
     if not len(data.splits["train"]) or not len(data.splits["validation"]):
         raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
     model = SentimentClassifier(config.model, data.vocab.size).to(device)
     train_split, val_split = data.splits["train"], data.splits["validation"]
+    faults = FaultInjector()  # inert unless LSTM_SENTIMENT_FAULT is set (reliability tests)
 
     def forward(net: torch.nn.Module, batch: Batch):
+        if net.training:
+            faults.reached("step")  # counts training batches begun: a kill here loses the step in progress
         batch = batch.to(device)
         return net(batch.ids, batch.lengths, "right"), batch.labels
 
     def train_batches(epoch: int):
         return iterate_batches(train_split, config.train.batch_size, config.data.padding, shuffle=True,
-                               bucket=config.train.bucket_by_length, generator=generator)
+                               bucket=config.train.bucket_by_length,
+                               generator=epoch_generator(config.train.seed, epoch))
 
     def val_batches():
         return iterate_batches(val_split, 256, config.data.padding)
 
-    # The directory holds a loadable model from the first improving epoch on.
-    save_model_files(out, model, config, data.vocab)
-    history: list[dict] = []
-    tracking_seconds = 0.0
+    check_free_space(out, model)
+    if resume is None:  # weights follow at the end of the first epoch, then whenever validation loss improves
+        save_model_files(out, None, config, data.vocab)
+    saved_run = {"config": config.to_dict(), "options": asdict(options)}
 
-    def on_epoch_end(record, improved: bool) -> None:
-        nonlocal tracking_seconds
-        row = history_rows([record])[0]
-        row["elapsed_seconds"] = round(time.perf_counter() - started - tracking_seconds, 1)
-        if time_to_accuracy is not None:
+    def on_epoch_end(record, improved: bool, state: Progress) -> None:
+        row = state.history[-1]
+        row["elapsed_seconds"] = round(state.elapsed - state.excluded, 1)
+        if options.time_to_accuracy is not None:
             tracking_started = time.perf_counter()
             row["test_accuracy"] = evaluate_split(model, data.splits["test"], config.data.padding, device,
                                                   config.train.mixed_precision)[0]["accuracy"]
-            tracking_seconds += time.perf_counter() - tracking_started
-        history.append(row)
-        write_json(out / HISTORY, history)
-        write_history_csv(out / "history.csv", history)
+            state.excluded += time.perf_counter() - tracking_started
+        write_json(out / HISTORY, state.history)
+        write_history_csv(out / "history.csv", state.history)
         if improved:
-            save_weights(model, out / "model.safetensors")
+            save_weights(model, out / WEIGHTS)
+
+    def save(net, best_state, optimizer, scheduler, state: Progress) -> None:
+        save_checkpoint(out, net, best_state, optimizer, scheduler, state, saved_run, faults)
+        if state.step == 0:
+            faults.reached("epoch-end")
 
     steps = math.ceil(len(train_split) / config.train.batch_size)
-    result = fit(model, train_batches, steps, val_batches, forward, config.train, device, on_epoch_end, progress)
+    result = fit(model, train_batches, steps, val_batches, forward, config.train, device, on_epoch_end, progress,
+                 checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume, clock_start=started)
+    history = result.history
     model.load_state_dict(result.best_state)
-    test_metrics, _ = evaluate_split(model, data.splits[final_split], config.data.padding, device,
-                                     config.train.mixed_precision)
+    final_metrics, _ = evaluate_split(model, data.splits[options.final_split], config.data.padding, device,
+                                      config.train.mixed_precision)
     best = history[result.best_epoch - 1]
+    before = resume.progress.elapsed if resume else 0.0
     metrics = {
-        **test_metrics,
-        "split": final_split,
-        "preset": preset,
+        **final_metrics,
+        "split": options.final_split,
+        "preset": options.preset,
         "best_epoch": result.best_epoch,
         "epochs_run": len(history),
         "stopped_early": result.stopped_early,
         "validation": {"loss": best["val_loss"], "accuracy": best["val_accuracy"], "n": len(val_split)},
         "train_size": len(train_split),
-        "seconds": round(time.perf_counter() - started - tracking_seconds, 1),
+        "seconds": round(before + time.perf_counter() - started - result.progress.excluded, 1),
+        "resumed": resume is not None,
         "machine": machine_description(),
         "device": str(device),
         "seed": config.train.seed,
         "data": str(data_path),
-        "limit": limit,
+        "limit": options.limit,
     }
-    if time_to_accuracy is not None:
-        metrics["time_to_accuracy"] = time_to_accuracy_summary(history, time_to_accuracy)
+    if options.time_to_accuracy is not None:
+        metrics["time_to_accuracy"] = time_to_accuracy_summary(history, options.time_to_accuracy)
     write_json(out / METRICS, metrics)
-    plot_curves(history, out / "curves.png", title=f"{out.name}: {final_split} accuracy {metrics['accuracy']:.4f}")
+    title = f"{out.name}: {options.final_split} accuracy {metrics['accuracy']:.4f}"
+    plot_curves(history, out / "curves.png", title=title)
     plot_confusion(metrics["confusion_matrix"], out / "confusion.png")
     return metrics
 

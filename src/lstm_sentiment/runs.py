@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -23,13 +24,21 @@ HISTORY, METRICS = "history.json", "metrics.json"
 
 def atomic_write(path: Path, write) -> None:
     """Write through a temporary file, fsync and rename, so readers see the old file or the new one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
     os.close(handle)
     try:
         write(Path(temporary))
         with open(temporary, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise UserError(f"disk full while writing {path}; the previous version of the file is intact") from None
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -44,13 +53,16 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
     atomic_write(path, lambda p: save_file(tensors, str(p), metadata={"format": "lstm-sentiment"}))
 
 
-def save_model_files(run_dir: Path, model: SentimentClassifier, config: Config, vocab: Vocabulary,
+def save_model_files(run_dir: Path, model: SentimentClassifier | None, config: Config, vocab: Vocabulary,
                      extra: dict | None = None) -> None:
+    """Config and vocabulary, and the weights unless model is None (a run writes them after its first epoch,
+    so an unfinished first epoch never leaves a directory that loads)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / CONFIG, {"format_version": FORMAT_VERSION, "vocab_size": vocab.size, **config.to_dict(),
                                   **(extra or {})})
     atomic_write(run_dir / VOCAB, vocab.save)
-    save_weights(model, run_dir / WEIGHTS)
+    if model is not None:
+        save_weights(model, run_dir / WEIGHTS)
 
 
 def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, int]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
-import math
+import itertools
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -12,6 +14,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .checkpoint import Checkpoint, Progress
 from .config import TrainConfig
 from .errors import UserError
 from .runtime import autocast, needs_grad_scaler
@@ -33,10 +36,11 @@ class EpochRecord:
 
 @dataclass
 class FitResult:
-    history: list[EpochRecord]
+    history: list[dict]
     best_epoch: int
     best_state: dict[str, Tensor]
     stopped_early: bool
+    progress: Progress
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -68,68 +72,139 @@ def evaluate_loss(model: nn.Module, batches: Iterable, forward: ForwardFn, devic
     return total_loss / max(count, 1), correct / max(count, 1)
 
 
+class StopRequest:
+    """Ctrl-C during training asks the loop to stop after the batch in progress (a second Ctrl-C stops at once),
+    so the checkpoint it then writes describes a finished step."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+class Interrupted(Exception):
+    """Training stopped on request after writing a checkpoint."""
+
+
+@dataclass
+class Checkpointing:
+    """How often fit saves a checkpoint, and how: save(model, best_state, optimizer, scheduler, progress)."""
+
+    save: Callable
+    every_steps: int = 0  # also every N optimizer steps (0: only at the end of each epoch)
+
+
 def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_epoch: int, val_batches: Callable[[], Iterable],
         forward: ForwardFn, config: TrainConfig, device: torch.device,
-        on_epoch_end: Callable[[EpochRecord, bool], None] | None = None, progress: bool = True) -> FitResult:
-    """Train for config.epochs; keep the weights of the epoch with the lowest validation loss."""
+        on_epoch_end: Callable[[EpochRecord, bool, Progress], None] | None = None, progress: bool = True,
+        checkpointing: Checkpointing | None = None, resume: Checkpoint | None = None,
+        clock_start: float | None = None) -> FitResult:
+    """Train for config.epochs; keep the weights of the epoch with the lowest validation loss.
+
+    train_batches(epoch) must give the same batches for the same epoch every time: resuming skips the batches
+    a checkpoint had already done. With `resume`, every state (weights, optimizer, schedule, random generators,
+    running sums) continues from the checkpoint, so the run ends exactly as an uninterrupted one would.
+    Progress.elapsed counts from clock_start (default: now), plus the time of earlier sessions.
+    """
     optimizer = make_optimizer(model, config)
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(device, config.mixed_precision) else None
-    history: list[EpochRecord] = []
-    best_loss, best_epoch, best_state, stale = math.inf, 0, copy.deepcopy(model.state_dict()), 0
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        started = time.perf_counter()
-        total_loss, correct, count = 0.0, 0, 0
-        bar = tqdm(train_batches(epoch), desc=f"epoch {epoch}/{config.epochs}", unit="batch", total=steps_per_epoch,
-                   disable=not progress, mininterval=1.0, dynamic_ncols=True)
-        for step, batch in enumerate(bar, start=1):
-            with autocast(device, config.mixed_precision):
-                logits, labels = forward(model, batch)
-                loss = nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float())
-            if not torch.isfinite(loss):
-                raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {step}; "
-                                "try a lower learning rate or gradient clipping")
-            optimizer.zero_grad(set_to_none=True)
-            if scaler:
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-            else:
-                loss.backward()
-            if config.grad_clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            if scaler:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            if scheduler:
-                scheduler.step()
-            total_loss += loss.item() * len(labels)
-            correct += int(((logits.detach() > 0).long() == labels).sum())
-            count += len(labels)
-            bar.set_postfix(loss=f"{total_loss / count:.4f}", acc=f"{correct / count:.4f}", refresh=False)
-        bar.close()
-        val_loss, val_accuracy = evaluate_loss(model, val_batches(), forward, device, config.mixed_precision)
-        record = EpochRecord(epoch, total_loss / max(count, 1), correct / max(count, 1), val_loss, val_accuracy,
-                             optimizer.param_groups[0]["lr"], time.perf_counter() - started)
-        history.append(record)
-        improved = val_loss < best_loss
-        if improved:
-            best_loss, best_epoch, stale = val_loss, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            stale += 1
-        if progress:
-            tqdm.write(f"epoch {epoch}: train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f} | "
-                       f"val loss {val_loss:.4f} acc {val_accuracy:.4f} | {record.seconds:.0f}s"
-                       + (" *best*" if improved else ""))
-        if on_epoch_end:
-            on_epoch_end(record, improved)
-        if config.early_stopping_patience and stale >= config.early_stopping_patience:
-            return FitResult(history, best_epoch, best_state, stopped_early=True)
-    return FitResult(history, best_epoch, best_state, stopped_early=False)
+    if resume is not None:
+        best_state = resume.restore(model, optimizer, scheduler)
+        state = resume.progress
+    else:
+        best_state, state = copy.deepcopy(model.state_dict()), Progress()
+    session_started = time.perf_counter() if clock_start is None else clock_start
+    elapsed_before = state.elapsed
 
+    def save() -> None:
+        if checkpointing is not None:
+            state.elapsed = elapsed_before + time.perf_counter() - session_started
+            checkpointing.save(model, best_state, optimizer, scheduler, state)
 
-def history_rows(history: list[EpochRecord]) -> list[dict]:
-    return [asdict(record) for record in history]
+    with StopRequest() as stop:
+        while state.epoch <= config.epochs:
+            epoch = state.epoch
+            model.train()
+            started = time.perf_counter() - state.epoch_seconds
+            batches = itertools.islice(train_batches(epoch), state.step, None)
+            bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", total=steps_per_epoch,
+                       initial=state.step, disable=not progress, mininterval=1.0, dynamic_ncols=True)
+            for batch in bar:
+                with autocast(device, config.mixed_precision):
+                    logits, labels = forward(model, batch)
+                    loss = nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float())
+                if not torch.isfinite(loss):
+                    raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
+                                    "the last good checkpoint is kept; try a lower learning rate")
+                optimizer.zero_grad(set_to_none=True)
+                if scaler:
+                    scaler.scale(loss).backward()
+                    scaler.unscale_(optimizer)
+                else:
+                    loss.backward()
+                if config.grad_clip > 0:
+                    nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                if scaler:
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    optimizer.step()
+                if scheduler:
+                    scheduler.step()
+                state.step += 1
+                state.total_loss += loss.item() * len(labels)
+                state.correct += int(((logits.detach() > 0).long() == labels).sum())
+                state.count += len(labels)
+                bar.set_postfix(loss=f"{state.total_loss / state.count:.4f}", acc=f"{state.correct / state.count:.4f}",
+                                refresh=False)
+                every = checkpointing.every_steps if checkpointing else 0
+                if stop.requested or (every and state.step % every == 0 and state.step < steps_per_epoch):
+                    state.epoch_seconds = time.perf_counter() - started
+                    save()
+                    if stop.requested:
+                        bar.close()
+                        raise Interrupted(f"stopped at epoch {epoch}, step {state.step}")
+            bar.close()
+            val_loss, val_accuracy = evaluate_loss(model, val_batches(), forward, device, config.mixed_precision)
+            record = EpochRecord(epoch, state.total_loss / max(state.count, 1), state.correct / max(state.count, 1),
+                                 val_loss, val_accuracy, optimizer.param_groups[0]["lr"],
+                                 time.perf_counter() - started)
+            improved = val_loss < state.best_loss
+            if improved:
+                state.best_loss, state.best_epoch, state.stale = val_loss, epoch, 0
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                state.stale += 1
+            if progress:
+                tqdm.write(f"epoch {epoch}: train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f} | "
+                           f"val loss {val_loss:.4f} acc {val_accuracy:.4f} | {record.seconds:.0f}s"
+                           + (" *best*" if improved else ""))
+            state.history.append(asdict(record))
+            state.elapsed = elapsed_before + time.perf_counter() - session_started
+            if on_epoch_end:
+                on_epoch_end(record, improved, state)
+            state.epoch, state.step, state.total_loss, state.correct, state.count = epoch + 1, 0, 0.0, 0, 0
+            state.epoch_seconds = 0.0
+            stopping = bool(config.early_stopping_patience and state.stale >= config.early_stopping_patience)
+            if stopping:
+                state.epoch = config.epochs + 1  # a resumed run must not train on after stopping early
+            save()
+            if stopping:
+                return FitResult(state.history, state.best_epoch, best_state, True, state)
+            if stop.requested:
+                raise Interrupted(f"stopped after epoch {epoch}")
+    return FitResult(state.history, state.best_epoch, best_state, len(state.history) < config.epochs, state)
