@@ -15,7 +15,7 @@ def test_tutorial_presets_match_the_issue():
     assert (seed001.data.maxlen, seed001.model.hidden_sizes, seed001.train.batch_size) == (500, [128, 64], 32)
     assert (seed002.model.hidden_sizes, seed002.model.output_dropout, seed002.train.epochs) == ([100], 0.5, 3)
     assert seed003.data.pool and seed003.data.num_words == 5000 and seed003.data.split_seed == 42
-    assert all(load_preset(n).data.validation_split == 0.2 for n in preset_names())
+    assert all(load_preset(n).data.validation_split == 0.2 for n in preset_names() if n.startswith("seed"))
 
 
 def test_unknown_keys_sections_and_wrong_types_are_rejected():
