@@ -282,3 +282,15 @@ def test_disk_full_during_a_write_keeps_the_previous_file(tmp_path, monkeypatch)
     with pytest.raises(UserError, match="disk full while writing"):
         atomic_write(target, fill_disk)
     assert target.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_training_from_ppmi_word_vectors(tmp_path, small_archive, tiny_config, capsys):
+    out = tmp_path / "ppmi"
+    code, _, err = run_cli(capsys, "train", "--config", tiny_config, "--data", small_archive, "--out", out,
+                           "--quiet", "--no-cache", "--set", 'model.embedding_init="ppmi"')
+    assert code == 0, err
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["embedding_init"] == "ppmi"
+    from lstm_sentiment.predict import load_model
+
+    assert load_model(out).predict(["fine"])[0].label in ("positive", "negative")

@@ -45,7 +45,9 @@ class ModelConfig:
     embedding_dim: int = 128
     # "uniform": U(-0.05, 0.05) as Keras initialises embeddings; "normal": N(0, 1), PyTorch's default. Small
     # embeddings keep the gates out of saturation at the start (seed002: 0.876 vs 0.822 test accuracy).
+    # "ppmi": word vectors from the training and unlabelled reviews (embeddings.py), before any label is seen.
     embedding_init: str = "uniform"
+    embedding_window: int = 5  # co-occurrence window of the "ppmi" vectors
     hidden_sizes: list[int] = field(default_factory=lambda: [128])  # one entry per LSTM layer
     bidirectional: bool = False
     dropout: float = 0.0  # on each LSTM layer's inputs (Keras `dropout`)
@@ -58,7 +60,9 @@ class ModelConfig:
 
     def validate(self) -> None:
         _check(self.embedding_dim >= 1, "model.embedding_dim must be positive")
-        _check(self.embedding_init in ("uniform", "normal"), "model.embedding_init must be 'uniform' or 'normal'")
+        _check(self.embedding_init in ("uniform", "normal", "ppmi"),
+               "model.embedding_init must be 'uniform', 'normal' or 'ppmi'")
+        _check(self.embedding_window >= 1, "model.embedding_window must be at least 1")
         _check(len(self.hidden_sizes) >= 1 and all(h >= 1 for h in self.hidden_sizes),
                "model.hidden_sizes must list at least one positive size")
         for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "output_dropout"):

@@ -18,6 +18,7 @@ from .config import Config
 from .data.batching import Batch, iterate_batches
 from .data.prepare import load_prepared
 from .errors import UserError
+from .embeddings import ppmi_svd_vectors
 from .evaluate import evaluate_split
 from .faults import FaultInjector
 from .model import SentimentClassifier
@@ -94,10 +95,18 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
     set_seed(config.train.seed)
     device = resolve_device(config.train.device)
     data_path = Path(options.data_path)
-    data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache)
+    word_vectors = config.model.embedding_init == "ppmi"
+    data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache,
+                         unlabelled=word_vectors)
     if not len(data.splits["train"]) or not len(data.splits["validation"]):
         raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
-    model = SentimentClassifier(config.model, data.vocab.size).to(device)
+    model = SentimentClassifier(config.model, data.vocab.size)
+    if word_vectors and resume is None:
+        vectors = ppmi_svd_vectors(data.unlabelled_ids, data.vocab.size, config.model.embedding_dim,
+                                   config.model.embedding_window, seed=config.train.seed)
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.from_numpy(vectors))
+    model = model.to(device)
     train_split, val_split = data.splits["train"], data.splits["validation"]
     faults = FaultInjector()  # inert unless LSTM_SENTIMENT_FAULT is set (reliability tests)
 

@@ -41,6 +41,17 @@ class PreparedData:
     vocab: Vocabulary
     splits: dict[str, EncodedSplit]
     source: str
+    # training + unlabelled reviews, untruncated, each followed by -1 (for word vectors); None unless asked for
+    unlabelled_ids: np.ndarray | None = None
+
+
+def flatten_documents(tokenized: list[list[str]], vocab: Vocabulary) -> np.ndarray:
+    """All documents' ids in one int64 array, each document followed by -1."""
+    pieces = []
+    for tokens in tokenized:
+        pieces.append(np.asarray(vocab.encode(tokens), dtype=np.int64))
+        pieces.append(np.array([-1], dtype=np.int64))
+    return np.concatenate(pieces) if pieces else np.empty(0, dtype=np.int64)
 
 
 def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -> dict[str, Reviews]:
@@ -92,44 +103,52 @@ def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, confi
     )
 
 
-def prepare(splits: dict[str, Reviews], config: DataConfig) -> tuple[Vocabulary, dict[str, EncodedSplit]]:
+def prepare(splits: dict[str, Reviews], config: DataConfig,
+            unlabelled: list[str] | None = None) -> tuple[Vocabulary, dict[str, EncodedSplit], np.ndarray | None]:
+    """The vocabulary comes from the training split only; unlabelled texts (if given) are encoded with it."""
     tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
     vocab = Vocabulary.build(tokenized["train"], config.num_words)
     encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name])
                for name in splits}
-    return vocab, encoded
+    flat = None
+    if unlabelled is not None:
+        flat = flatten_documents(tokenized["train"] + [tokenize(t) for t in unlabelled], vocab)
+    return vocab, encoded, flat
 
 
-def cache_key(data_path: Path, config: DataConfig, limit: int | None) -> str:
+def cache_key(data_path: Path, config: DataConfig, limit: int | None, unlabelled: bool = False) -> str:
     settings = {"data": data_fingerprint(data_path), "config": dataclasses.asdict(config), "limit": limit,
-                "tokenizer": TOKENIZER_VERSION, "format": PREPARED_FORMAT}
+                "tokenizer": TOKENIZER_VERSION, "format": PREPARED_FORMAT, "unlabelled": unlabelled}
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None, use_cache: bool = True,
-                  skip_bad_rows: bool = False) -> PreparedData:
-    """Prepared tensors from the cache when the data and text settings match, else built and cached."""
-    folder = cache_dir() / "prepared" / cache_key(data_path, config, limit)
+                  skip_bad_rows: bool = False, unlabelled: bool = False) -> PreparedData:
+    """Prepared tensors from the cache when the data and text settings match, else built and cached.
+    unlabelled=True also encodes the training split and the unlabelled reviews in full, for word vectors."""
+    folder = cache_dir() / "prepared" / cache_key(data_path, config, limit, unlabelled)
     if use_cache and (folder / "tensors.safetensors").exists():
         try:
             return _read_cache(folder, str(data_path))
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
-    corpus = load_corpus(data_path, skip_bad_rows=skip_bad_rows)
-    vocab, encoded = prepare(split_corpus(corpus, config, limit), config)
+    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows)
+    vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config,
+                                   corpus.unsup.texts if unlabelled else None)
     if use_cache:
-        _write_cache(folder, vocab, encoded)
-    return PreparedData(vocab, encoded, str(data_path))
+        _write_cache(folder, vocab, encoded, flat)
+    return PreparedData(vocab, encoded, str(data_path), flat)
 
 
 def _read_cache(folder: Path, source: str) -> PreparedData:
     tensors = load_file(folder / "tensors.safetensors")
     splits = {name: EncodedSplit(*(tensors[f"{name}.{part}"] for part in ("ids", "lengths", "labels", "words")))
               for name in SPLITS}
-    return PreparedData(Vocabulary.load(folder / "vocab.json"), splits, source)
+    flat = tensors["unlabelled.ids"].numpy() if "unlabelled.ids" in tensors else None
+    return PreparedData(Vocabulary.load(folder / "vocab.json"), splits, source, flat)
 
 
-def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSplit]) -> None:
+def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSplit], flat: np.ndarray | None) -> None:
     """Written into a temporary folder and renamed, so a killed run never leaves half a cache entry."""
     staging = None
     try:
@@ -137,6 +156,8 @@ def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSpli
         staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
         tensors = {f"{name}.{part}": getattr(split, part).contiguous()
                    for name, split in encoded.items() for part in ("ids", "lengths", "labels", "words")}
+        if flat is not None:
+            tensors["unlabelled.ids"] = torch.from_numpy(flat)
         save_file(tensors, staging / "tensors.safetensors")
         vocab.save(staging / "vocab.json")
         os.replace(staging, folder)
