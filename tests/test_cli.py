@@ -109,6 +109,13 @@ def test_presets_listed(capsys):
     assert code == 0 and all(name in out for name in ("seed000", "seed001", "seed002", "seed003"))
 
 
+def copy_model(source, target, names):
+    target.mkdir()
+    for name in names:
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
 def cli_error(*args, stdin: bytes = b""):
     result = subprocess.run([sys.executable, "-m", "lstm_sentiment", *map(str, args)], input=stdin,
                             capture_output=True)
@@ -141,17 +148,11 @@ def test_user_errors_are_one_line_without_traceback(case, tmp_path, trained_run,
         code, err = cli_error("predict", "--model", trained_run, "   ")
         expected = "empty review text"
     elif case == "missing_weights":
-        broken = tmp_path / "model"
-        broken.mkdir()
-        for name in ("config.json", "vocab.json"):
-            (broken / name).write_bytes((trained_run / name).read_bytes())
+        broken = copy_model(trained_run, tmp_path / "model", ("config.json", "vocab.json"))
         code, err = cli_error("predict", "--model", broken, "fine")
         expected = "model.safetensors: missing file"
     elif case == "mismatched_weights":
-        broken = tmp_path / "model"
-        broken.mkdir()
-        for name in ("model.safetensors", "vocab.json"):
-            (broken / name).write_bytes((trained_run / name).read_bytes())
+        broken = copy_model(trained_run, tmp_path / "model", ("model.safetensors", "vocab.json"))
         config = json.loads((trained_run / "config.json").read_text())
         config["model"]["hidden_sizes"] = [5]
         (broken / "config.json").write_text(json.dumps(config))
@@ -233,10 +234,7 @@ def test_odd_texts_get_a_prediction(trained_run, text):
 
 @pytest.mark.parametrize("case", ["vocab_size", "newer_format", "not_json"])
 def test_broken_model_directories_name_the_file(case, tmp_path, trained_run, capsys):
-    broken = tmp_path / "model"
-    broken.mkdir()
-    for name in ("model.safetensors", "config.json", "vocab.json"):
-        (broken / name).write_bytes((trained_run / name).read_bytes())
+    broken = copy_model(trained_run, tmp_path / "model", ("model.safetensors", "config.json", "vocab.json"))
     if case == "vocab_size":
         vocab = json.loads((broken / "vocab.json").read_text())
         vocab["tokens"] = vocab["tokens"][:-3]

@@ -44,6 +44,12 @@ def fingerprint(run_dir: Path) -> tuple[str, list[dict], dict]:
     return weights, history, metrics
 
 
+def assert_resumes_identically(out: Path, expected) -> None:
+    resumed = run([sys.executable, "-m", "lstm_sentiment", "train", "--resume", str(out), "--quiet"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert fingerprint(out) == expected
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, small_archive):
     folder = tmp_path_factory.mktemp("resume")
@@ -77,47 +83,44 @@ def test_killed_and_resumed_run_is_bit_identical(setup, fault, tmp_path):
         refused = run([sys.executable, "-m", "lstm_sentiment", "train", "--resume", str(out), "--quiet"])
         assert refused.returncode == 2 and "no checkpoint" in refused.stderr
         return
-    resumed = run([sys.executable, "-m", "lstm_sentiment", "train", "--resume", str(out), "--quiet"])
-    assert resumed.returncode == 0, resumed.stderr
-    assert fingerprint(out) == expected
+    assert_resumes_identically(out, expected)
     assert json.loads((out / "metrics.json").read_text())["resumed"] is True
+
+
+def start_and_wait_for_a_checkpoint(out: Path, config: Path, data: Path, **popen) -> subprocess.Popen:
+    process = subprocess.Popen(train_command(out, config, data), env={**os.environ, "OMP_NUM_THREADS": "1"},
+                               **popen)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.safetensors").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return process
 
 
 def test_kill_at_a_random_moment(setup, tmp_path):
     folder, config, data, expected = setup
     out = tmp_path / "run"
-    process = subprocess.Popen(train_command(out, config, data), env={**os.environ, "OMP_NUM_THREADS": "1"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not (out / "checkpoint.safetensors").exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    process = start_and_wait_for_a_checkpoint(out, config, data, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL)
     time.sleep(0.05 + (os.getpid() % 7) * 0.03)  # some moment after the first checkpoint
     process.send_signal(signal.SIGKILL)
     process.wait()
     if process.returncode == 0:
         pytest.skip("the run finished before the kill")
-    resumed = run([sys.executable, "-m", "lstm_sentiment", "train", "--resume", str(out), "--quiet"])
-    assert resumed.returncode == 0, resumed.stderr
-    assert fingerprint(out) == expected
+    assert_resumes_identically(out, expected)
 
 
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(setup, tmp_path):
     folder, config, data, expected = setup
     out = tmp_path / "run"
-    process = subprocess.Popen(train_command(out, config, data), env={**os.environ, "OMP_NUM_THREADS": "1"},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (out / "checkpoint.safetensors").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    process = start_and_wait_for_a_checkpoint(out, config, data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                              text=True)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     if process.returncode == 0:
         pytest.skip("the run finished before the interrupt")
     assert process.returncode == 130
     assert f"lstm-sentiment train --resume {out}" in stderr and "Traceback" not in stderr
-    resumed = run([sys.executable, "-m", "lstm_sentiment", "train", "--resume", str(out), "--quiet"])
-    assert resumed.returncode == 0, resumed.stderr
-    assert fingerprint(out) == expected
+    assert_resumes_identically(out, expected)
 
 
 def test_resume_with_a_different_config_is_refused(setup, tmp_path):

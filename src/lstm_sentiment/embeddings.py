@@ -10,7 +10,7 @@ learning what words mean.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sparse
+from scipy import sparse
 from sklearn.utils.extmath import randomized_svd
 
 from .data.vocab import PAD_ID, UNK_ID

@@ -17,8 +17,8 @@ from .checkpoint import Checkpoint, Progress, save_checkpoint
 from .config import Config
 from .data.batching import Batch, iterate_batches
 from .data.prepare import load_prepared
-from .errors import UserError
 from .embeddings import ppmi_svd_vectors
+from .errors import UserError
 from .evaluate import evaluate_split
 from .faults import FaultInjector
 from .model import SentimentClassifier

@@ -68,7 +68,7 @@ def save_model_files(run_dir: Path, model: SentimentClassifier | None, config: C
 def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, int]:
     """A distributable copy of a model directory: weights stored in `dtype` (loading always computes in float32),
     config, vocabulary and the training run's metrics as provenance. Returns the size of each file in bytes."""
-    model, config, vocab = load_model_files(run_dir)
+    model, _, vocab = load_model_files(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     raw_config = read_json(run_dir / CONFIG)
     write_json(out / CONFIG, {**raw_config, "weights_dtype": dtype})
