@@ -39,6 +39,10 @@ def review_files(n_per_class: int, seed: int = 0, unsup: int = 4) -> dict[str, s
             for i in range(n_per_class):
                 rating = rng.randint(7, 10) if folder == "pos" else rng.randint(1, 4)
                 files[f"aclImdb/{split}/{folder}/{i}_{rating}.txt"] = synthetic_review(rng, folder == "pos")
+            # four reviews per movie; train and test movies differ, as in IMDb
+            movies = [f"http://www.imdb.com/title/tt{(split == 'test') * 5000 + (folder == 'neg') * 2000 + i // 4:07d}"
+                      f"/usercomments" for i in range(n_per_class)]
+            files[f"aclImdb/{split}/urls_{folder}.txt"] = "\n".join(movies) + "\n"
     for i in range(unsup):
         files[f"aclImdb/train/unsup/{i}_0.txt"] = synthetic_review(rng, rng.random() < 0.5)
     files["aclImdb/README"] = "synthetic test fixture"

@@ -11,7 +11,7 @@ from conftest import review_files, write_archive, write_csv, write_folder
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.batching import trim_and_right_align
 from lstm_sentiment.data.prepare import load_prepared, split_corpus
-from lstm_sentiment.data.sources import load_corpus, read_archive, resolve_data_path
+from lstm_sentiment.data.sources import load_corpus, read_archive, read_folder, resolve_data_path
 from lstm_sentiment.data.text import clean, tokenize, word_count
 from lstm_sentiment.data.vocab import PAD_ID, UNK_ID, Vocabulary, pad_sequences
 from lstm_sentiment.errors import UserError
@@ -184,3 +184,18 @@ def test_batches_are_trimmed_and_right_aligned(padding):
     ids, lengths = pad_sequences([[5, 6, 7], [8], [9, 10]], maxlen=5, padding=padding)
     aligned = trim_and_right_align(torch.from_numpy(ids), torch.from_numpy(lengths), padding)
     assert aligned.tolist() == [[5, 6, 7], [8, PAD_ID, PAD_ID], [9, 10, PAD_ID]]
+
+
+def test_validation_by_movie_holds_out_whole_movies(small_archive, tmp_path):
+    corpus = read_archive(small_archive)
+    assert corpus.train.movies[0].startswith("tt") and all(corpus.train.movies)
+    config = DataConfig(validation_split=0.25, validation_groups="movie")
+    splits = split_corpus(corpus, config)
+    train_movies, val_movies = set(splits["train"].movies), set(splits["validation"].movies)
+    assert not train_movies & val_movies
+    assert 0.15 < len(splits["validation"]) / len(corpus.train) < 0.35
+    assert 0 < sum(splits["validation"].labels) < len(splits["validation"])  # both labels held out
+    random_split = split_corpus(corpus, DataConfig(validation_split=0.25))
+    assert set(random_split["train"].movies) & set(random_split["validation"].movies)  # what "movie" avoids
+    folder = write_folder(tmp_path / "data", review_files(60))
+    assert read_folder(folder).train.movies == corpus.train.movies

@@ -25,6 +25,9 @@ class DataConfig:
     padding: str = "pre"  # side that receives padding: "pre" (Keras default) or "post"
     truncating: str = "pre"  # side that loses tokens beyond maxlen: "pre" (Keras default) or "post"
     validation_split: float = 0.2  # share of the training split held out for model selection
+    # "movie": hold out whole movies (aclImdb archives and folders; IMDb's test split is movie-disjoint too),
+    # "none": any reviews (always the case for CSV files without movie ids)
+    validation_groups: str = "none"
     pool: bool = False  # pool train+test and re-split by test_fraction (what many notebooks do)
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42
@@ -35,6 +38,7 @@ class DataConfig:
         _check(self.padding in ("pre", "post"), "data.padding must be 'pre' or 'post'")
         _check(self.truncating in ("pre", "post"), "data.truncating must be 'pre' or 'post'")
         _check(0.0 < self.validation_split < 1.0, "data.validation_split must be between 0 and 1")
+        _check(self.validation_groups in ("none", "movie"), "data.validation_groups must be 'none' or 'movie'")
         _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
 
 

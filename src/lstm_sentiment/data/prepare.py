@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from ..config import DataConfig
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
@@ -58,9 +58,12 @@ def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -
     """Official train/test (or a seeded pooled split), then a seeded stratified validation carve-out of train."""
     train, test = corpus.train, corpus.test
     if config.pool or not corpus.has_test_split:
-        pooled = Reviews(train.texts + test.texts, train.labels + test.labels)
+        pooled = Reviews(train.texts + test.texts, train.labels + test.labels, train.movies + test.movies)
         train, test = _stratified_split(pooled, config.test_fraction, config.split_seed)
-    train, validation = _stratified_split(train, config.validation_split, config.split_seed)
+    if config.validation_groups == "movie" and train.movies and all(train.movies):
+        train, validation = _movie_split(train, config.validation_split, config.split_seed)
+    else:
+        train, validation = _stratified_split(train, config.validation_split, config.split_seed)
     if limit is not None and limit < len(train):
         n_val = max(2, round(limit * config.validation_split / (1 - config.validation_split)))
         train = _balanced_sample(train, limit, config.split_seed)
@@ -72,6 +75,15 @@ def _stratified_split(reviews: Reviews, fraction: float, seed: int) -> tuple[Rev
     index = np.arange(len(reviews))
     stratify = reviews.labels if min(np.bincount(reviews.labels, minlength=2)) >= 2 else None
     keep, held = train_test_split(index, test_size=fraction, random_state=seed, stratify=stratify)
+    return _take(reviews, np.sort(keep)), _take(reviews, np.sort(held))
+
+
+def _movie_split(reviews: Reviews, fraction: float, seed: int) -> tuple[Reviews, Reviews]:
+    """Hold out whole movies, as IMDb's own train/test split does, stratified by label: validation then measures
+    reviews of unseen movies (a random split lets movie-specific words leak from training into validation)."""
+    folds = max(2, round(1 / fraction))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    keep, held = next(splitter.split(np.zeros(len(reviews)), reviews.labels, groups=reviews.movies))
     return _take(reviews, np.sort(keep)), _take(reviews, np.sort(held))
 
 
@@ -88,7 +100,8 @@ def _balanced_sample(reviews: Reviews, n: int, seed: int) -> Reviews:
 
 
 def _take(reviews: Reviews, index: np.ndarray) -> Reviews:
-    return Reviews([reviews.texts[i] for i in index], [reviews.labels[i] for i in index])
+    movies = [reviews.movies[i] for i in index] if reviews.movies else []
+    return Reviews([reviews.texts[i] for i in index], [reviews.labels[i] for i in index], movies)
 
 
 def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, config: DataConfig,

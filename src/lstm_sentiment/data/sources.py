@@ -21,6 +21,9 @@ _LABEL_VALUES = {"positive": POSITIVE, "pos": POSITIVE, "1": POSITIVE, "negative
 _TEXT_COLUMNS = ("review", "text")
 _LABEL_COLUMNS = ("sentiment", "label")
 _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
+# urls_pos.txt etc.: line k is the IMDb page of the movie that review k is about
+_URLS = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg|unsup)\.txt$")
+_MOVIE = re.compile(r"title/(tt\d+)")
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 
 
@@ -28,13 +31,15 @@ ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 class Reviews:
     texts: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
+    movies: list[str] = field(default_factory=list)  # IMDb title id per review, "" where unknown (CSV)
 
     def __len__(self) -> int:
         return len(self.texts)
 
-    def add(self, text: str, label: int) -> None:
+    def add(self, text: str, label: int, movie: str = "") -> None:
         self.texts.append(text)
         self.labels.append(label)
+        self.movies.append(movie)
 
 
 @dataclass
@@ -107,20 +112,29 @@ def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bo
     raise UserError(f"{path}: unsupported data file (expected an aclImdb .tar.gz archive, a folder or a .csv)")
 
 
-def _sorted_corpus(found: dict[tuple[str, str], list[tuple[int, str]]], source: str, include_unsup: bool) -> Corpus:
+def _sorted_corpus(found: dict[tuple[str, str], list[tuple[int, str]]], source: str, include_unsup: bool,
+                   movies: dict[tuple[str, str], list[str]] | None = None) -> Corpus:
     """Order reviews by split, label and numeric id so every reader gives the same sequence."""
     corpus = Corpus(Reviews(), Reviews(), Reviews(), source)
+    movies = movies or {}
     for split in ("train", "test"):
         for folder, label in (("neg", NEGATIVE), ("pos", POSITIVE)):
             reviews = found.get((split, folder), [])
             if not reviews:
                 raise UserError(f"{source}: wrong layout or empty split: no reviews in aclImdb/{split}/{folder}/")
-            for _, text in sorted(reviews):
-                getattr(corpus, split).add(text, label)
+            titles = movies.get((split, folder), [])
+            for review_id, text in sorted(reviews):
+                getattr(corpus, split).add(text, label, titles[review_id] if review_id < len(titles) else "")
     if include_unsup:
         for _, text in sorted(found.get(("train", "unsup"), [])):
             corpus.unsup.add(text, UNLABELLED)
     return corpus
+
+
+def _movie_ids(raw: bytes) -> list[str]:
+    """One IMDb title id per line of a urls_*.txt file ("" for a line without one)."""
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    return [match.group(1) if (match := _MOVIE.search(line)) else "" for line in lines]
 
 
 def _decode(raw: bytes, where: str) -> str:
@@ -133,9 +147,15 @@ def _decode(raw: bytes, where: str) -> str:
 def read_archive(path: Path, include_unsup: bool = False) -> Corpus:
     """Stream the .tar.gz member by member; nothing is written to disk and links are ignored."""
     found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    movies: dict[tuple[str, str], list[str]] = {}
     try:
         with tarfile.open(path, "r:*") as archive:
             for member in archive:
+                urls = _URLS.search(member.name)
+                if urls and member.isfile():
+                    handle = archive.extractfile(member)
+                    movies[urls.groups()] = _movie_ids(handle.read() if handle else b"")
+                    continue
                 match = _MEMBER.search(member.name)
                 if not match or not member.isfile():
                     continue
@@ -148,14 +168,18 @@ def read_archive(path: Path, include_unsup: bool = False) -> Corpus:
                 found.setdefault((split, folder), []).append((int(review_id), text))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise UserError(f"{path}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})") from None
-    return _sorted_corpus(found, str(path), include_unsup)
+    return _sorted_corpus(found, str(path), include_unsup, movies)
 
 
 def read_folder(path: Path, include_unsup: bool = False) -> Corpus:
     root = path / "aclImdb" if (path / "aclImdb").is_dir() else path
     found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    movies: dict[tuple[str, str], list[str]] = {}
     for split in ("train", "test"):
         for folder in ("neg", "pos", "unsup"):
+            urls = root / split / f"urls_{folder}.txt"
+            if urls.is_file() and not urls.is_symlink():
+                movies[(split, folder)] = _movie_ids(urls.read_bytes())
             if folder == "unsup" and (split == "test" or not include_unsup):
                 continue
             directory = root / split / folder
@@ -167,7 +191,7 @@ def read_folder(path: Path, include_unsup: bool = False) -> Corpus:
                     continue
                 text = _decode(Path(entry.path).read_bytes(), entry.path)
                 found.setdefault((split, folder), []).append((int(match.group(1)), text))
-    return _sorted_corpus(found, str(path), include_unsup)
+    return _sorted_corpus(found, str(path), include_unsup, movies)
 
 
 def parse_label(value: str) -> int | None:
