@@ -26,8 +26,10 @@ def row(run_dir: Path) -> str:
     metrics, config = load(run_dir)
     name = metrics.get("preset") or re.sub(r"-(final|v\d+)$", "", run_dir.name)
     split = f"pooled 20% ({metrics['n']:,})" if config["data"]["pool"] else f"official test ({metrics['n']:,})"
-    command = f"`lstm-sentiment train --preset {name} --data aclImdb_v1.tar.gz --seed {metrics['seed']} --no-cache`"
     reached = metrics.get("time_to_accuracy") or {}
+    tracking = f" --time-to-accuracy {reached['target']}" if reached else ""
+    command = (f"`lstm-sentiment train --preset {name} --data aclImdb_v1.tar.gz --seed {metrics['seed']} --no-cache"
+               f"{tracking}`")
     to_target = (f"{reached['seconds'] / 60:.1f} min (epoch {reached['epoch']})" if reached.get("epoch")
                  else ("not reached" if reached else "-"))
     return (f"| `{name}` | {metrics['seed']} | {split} | {metrics['accuracy']:.4f} | {metrics['precision']:.4f} | "
