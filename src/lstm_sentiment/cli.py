@@ -185,10 +185,9 @@ def resume_arguments(args: argparse.Namespace):
     checkpoint = load_checkpoint(out)
     saved = checkpoint.config
     config = config_from_dict(saved["config"], source=str(out / "checkpoint.safetensors"))
-    if args.preset or args.config or args.set or any(getattr(args, f) is not None for f in ("epochs", "seed", "device")):
-        differences = config_differences(saved["config"], resolve_config(args, base=config).to_dict())
-        if differences:
-            raise UserError(f"cannot resume {out} with a different config: {'; '.join(differences)}")
+    differences = config_differences(saved["config"], resolve_config(args, base=config).to_dict())
+    if differences:  # flags that leave the config as it was are accepted
+        raise UserError(f"cannot resume {out} with a different config: {'; '.join(differences)}")
     options = RunOptions(**saved["options"])
     if args.data:
         from .data.sources import resolve_data_path

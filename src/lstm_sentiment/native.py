@@ -16,6 +16,8 @@ from types import ModuleType
 
 import torch
 
+from .runtime import cpuinfo_line
+
 KERNEL_VERSION = 1
 
 
@@ -31,7 +33,7 @@ def _build() -> ModuleType | None:
     """At most one build attempt per process; torch caches the built library on disk across processes."""
     source = resources.files("lstm_sentiment") / "kernels" / "lstm_steps.cpp"
     # -march=native code must not be reused on another CPU: the build folder's name carries the CPU's identity
-    machine = f"{torch.__version__}|{torch.backends.cpu.get_cpu_capability()}|{_cpu_flags()}|{KERNEL_VERSION}"
+    machine = f"{torch.__version__}|{torch.backends.cpu.get_cpu_capability()}|{cpuinfo_line('flags')}|{KERNEL_VERSION}"
     name = f"lstm_sentiment_steps_{hashlib.sha256(machine.encode()).hexdigest()[:12]}"
     try:
         from torch.utils.cpp_extension import load
@@ -44,14 +46,6 @@ def _build() -> ModuleType | None:
     except Exception as error:  # no compiler, no headers, read-only cache: fall back, say so once
         warnings.warn(f"LSTM step kernel unavailable, using the Python loop instead: {error}", stacklevel=2)
         return None
-
-
-def _cpu_flags() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            return next((line for line in cpuinfo if line.startswith("flags")), "")
-    except OSError:
-        return ""
 
 
 def _already_built(name: str) -> bool:

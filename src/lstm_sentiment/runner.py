@@ -24,7 +24,7 @@ from .faults import FaultInjector
 from .model import SentimentClassifier
 from .plots import plot_confusion, plot_curves
 from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
-from .runtime import resolve_device, set_seed
+from .runtime import cpuinfo_line, resolve_device, set_seed
 from .train import Checkpointing, fit
 
 
@@ -57,14 +57,7 @@ def machine_description() -> str:
 
 
 def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return f"{platform.machine()} CPU"
+    return cpuinfo_line("model name") or f"{platform.machine()} CPU"
 
 
 @dataclass

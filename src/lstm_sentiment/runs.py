@@ -48,8 +48,9 @@ def write_json(path: Path, payload: Any) -> None:
     atomic_write(path, lambda p: p.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n"))
 
 
-def save_weights(model: torch.nn.Module, path: Path) -> None:
-    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+def save_weights(model: torch.nn.Module, path: Path, dtype: torch.dtype | None = None) -> None:
+    """The model's state dict as safetensors, optionally stored in another dtype (loading casts to float32)."""
+    tensors = {name: t.detach().to("cpu", dtype).contiguous() for name, t in model.state_dict().items()}
     atomic_write(path, lambda p: save_file(tensors, str(p), metadata={"format": "lstm-sentiment"}))
 
 
@@ -73,9 +74,7 @@ def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, in
     raw_config = read_json(run_dir / CONFIG)
     write_json(out / CONFIG, {**raw_config, "weights_dtype": dtype})
     atomic_write(out / VOCAB, vocab.save)
-    target = getattr(torch, dtype)
-    tensors = {name: t.detach().to(target).contiguous() for name, t in model.state_dict().items()}
-    atomic_write(out / WEIGHTS, lambda p: save_file(tensors, str(p), metadata={"format": "lstm-sentiment"}))
+    save_weights(model, out / WEIGHTS, getattr(torch, dtype))
     if (run_dir / METRICS).exists():
         write_json(out / METRICS, read_json(run_dir / METRICS))
     return {path.name: path.stat().st_size for path in sorted(out.iterdir()) if path.is_file()}

@@ -61,3 +61,13 @@ def autocast(device: torch.device, enabled: bool):
 
 def needs_grad_scaler(device: torch.device, enabled: bool) -> bool:
     return enabled and device.type == "cuda" and not torch.cuda.is_bf16_supported()
+
+
+def cpuinfo_line(prefix: str) -> str | None:
+    """The value of the first /proc/cpuinfo line starting with `prefix` (Linux), else None."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            line = next((line for line in cpuinfo if line.startswith(prefix)), None)
+    except OSError:
+        return None
+    return line.split(":", 1)[1].strip() if line and ":" in line else None
