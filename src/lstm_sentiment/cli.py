@@ -62,6 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure test accuracy after each epoch (reported only, never used to choose the "
                             "model) and record in metrics.json when it first reaches ACC")
 
+    train.add_argument("--pretrained", metavar="LM_DIR",
+                       help="start the embedding and first LSTM layer from `lstm-sentiment pretrain` output")
+
+    pretrain = commands.add_parser("pretrain", help="pretrain a bidirectional LSTM language model on the training "
+                                                    "and unlabelled reviews (for `train --pretrained`)")
+    source = pretrain.add_mutually_exclusive_group()
+    source.add_argument("--preset", default=None, help="named preset with a [pretrain] table (default: best)")
+    source.add_argument("--config", metavar="FILE.toml", help="TOML file with [data], [model], [pretrain] tables")
+    _add_data_flag(pretrain)
+    pretrain.add_argument("--out", metavar="LM_DIR", help="output directory (default: runs/lm-PRESET-TIMESTAMP)")
+    pretrain.add_argument("--epochs", type=int, help="override pretrain.epochs")
+    pretrain.add_argument("--seed", type=int, help="override train.seed")
+    pretrain.add_argument("--limit", type=int, metavar="N", help="use N training reviews (quick trials)")
+    pretrain.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                          help="override any config value, e.g. --set pretrain.bptt=70 (repeatable)")
+    pretrain.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    pretrain.add_argument("--no-cache", action="store_true", help="do not read or write the prepared-tensor cache")
+    pretrain.add_argument("--quiet", action="store_true", help="no progress bars")
+    pretrain.add_argument("--resume", metavar="LM_DIR", help="continue an interrupted pretraining run")
+    pretrain.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                          help="also checkpoint every N windows (always at the end of each epoch)")
+
     evaluate = commands.add_parser("evaluate", help="metrics of a trained model on a split")
     evaluate.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
     _add_data_flag(evaluate)
@@ -122,14 +144,16 @@ def resolve_config(args: argparse.Namespace, base=None):
     """The preset or config file (or `base`), then --epochs/--seed/--device, then every --set."""
     from .config import apply_override, load_config_file, load_preset, set_field
 
+    default = "best" if args.command == "pretrain" else "seed000"
     if args.config or args.preset or base is None:
-        config = load_config_file(args.config) if args.config else load_preset(args.preset or "seed000")
+        config = load_config_file(args.config) if args.config else load_preset(args.preset or default)
     else:
         config = copy.deepcopy(base)
     for flag in ("epochs", "seed", "device"):
         value = getattr(args, flag)
         if value is not None:
-            set_field(config.train, flag, value, f"--{flag}")
+            section = config.pretrain if flag == "epochs" and args.command == "pretrain" else config.train
+            set_field(section, flag, value, f"--{flag}")
     for assignment in args.set:
         apply_override(config, assignment)
     return config.validate()
@@ -152,8 +176,11 @@ def run_train(args: argparse.Namespace) -> int:
             raise UserError("--limit must be at least 2")
         name = args.preset or (Path(args.config).stem if args.config else "seed000")
         out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        if args.pretrained and not Path(args.pretrained).is_dir():
+            raise UserError(f"--pretrained {args.pretrained}: no such directory")
         options = RunOptions(str(resolve_data_path(args.data)), args.limit, not args.no_cache, name,
-                             args.time_to_accuracy, "validation" if args.no_test else "test", args.checkpoint_every)
+                             args.time_to_accuracy, "validation" if args.no_test else "test", args.checkpoint_every,
+                             str(Path(args.pretrained).resolve()) if args.pretrained else None)
         checkpoint = None
     from .train import Interrupted
 
@@ -172,7 +199,36 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def resume_arguments(args: argparse.Namespace):
+def run_pretrain(args: argparse.Namespace) -> int:
+    from .pretrain import PretrainOptions, pretrain_run
+    from .train import Interrupted
+
+    if args.checkpoint_every < 0:
+        raise UserError("--checkpoint-every must be >= 0")
+    if args.resume:
+        config, options, out, checkpoint = resume_arguments(args, PretrainOptions)
+    else:
+        from .data.sources import resolve_data_path
+
+        config = resolve_config(args)
+        name = args.preset or (Path(args.config).stem if args.config else "best")
+        out = Path(args.out) if args.out else Path("runs") / f"lm-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        options = PretrainOptions(str(resolve_data_path(args.data)), args.limit, not args.no_cache, name,
+                                  args.checkpoint_every)
+        checkpoint = None
+    try:
+        metrics = pretrain_run(config, options, out, progress=not args.quiet, resume=checkpoint)
+    except Interrupted as stop:
+        print(f"lstm-sentiment: {stop}; checkpoint saved. Continue with: lstm-sentiment pretrain --resume {out}",
+              file=sys.stderr)
+        return 130
+    print(f"validation perplexity {metrics['validation_perplexity']:.1f} after {metrics['epochs']} epochs "
+          f"({metrics['seconds']:.0f}s); language model saved to {out}; fine-tune with "
+          f"`lstm-sentiment train --pretrained {out}`")
+    return 0
+
+
+def resume_arguments(args: argparse.Namespace, options_type=None):
     """The saved config and options of the run to resume; anything on the command line that would change the
     config is refused, naming the keys."""
     from .checkpoint import config_differences, load_checkpoint
@@ -188,7 +244,7 @@ def resume_arguments(args: argparse.Namespace):
     differences = config_differences(saved["config"], resolve_config(args, base=config).to_dict())
     if differences:  # flags that leave the config as it was are accepted
         raise UserError(f"cannot resume {out} with a different config: {'; '.join(differences)}")
-    options = RunOptions(**saved["options"])
+    options = (options_type or RunOptions)(**saved["options"])
     if args.data:
         from .data.sources import resolve_data_path
 
@@ -287,4 +343,4 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
-            "pack": run_pack, "presets": run_presets}
+            "pack": run_pack, "presets": run_presets, "pretrain": run_pretrain}

@@ -14,6 +14,7 @@ from typing import Any
 from .errors import UserError
 
 FORMAT_VERSION = 1
+SECTIONS = ("data", "model", "train", "pretrain")
 
 
 @dataclass
@@ -92,6 +93,11 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     mixed_precision: bool = True  # bf16 autocast on CUDA (fp16 without bf16) and on CPUs with native bf16
+    # Fine-tuning a pretrained encoder (`train --pretrained`): its embedding and LSTM layers learn at
+    # learning_rate * encoder_lr_factor (discriminative rates), and stay frozen for the first
+    # freeze_encoder_epochs epochs while the new head settles (gradual unfreezing, Howard & Ruder 2018).
+    encoder_lr_factor: float = 1.0
+    freeze_encoder_epochs: int = 0
 
     def validate(self) -> None:
         _check(self.epochs >= 1, "train.epochs must be at least 1")
@@ -101,6 +107,32 @@ class TrainConfig:
         _check(self.schedule in ("constant", "onecycle"), "train.schedule must be 'constant' or 'onecycle'")
         _check(self.grad_clip >= 0, "train.grad_clip must be >= 0")
         _check(self.early_stopping_patience >= 0, "train.early_stopping_patience must be >= 0")
+        _check(self.encoder_lr_factor > 0, "train.encoder_lr_factor must be positive")
+        _check(0 <= self.freeze_encoder_epochs < self.epochs, "train.freeze_encoder_epochs must be in [0, epochs)")
+
+
+@dataclass
+class PretrainConfig:
+    """Language-model pretraining (`lstm-sentiment pretrain`) on the training and unlabelled reviews; the
+    embedding and first LSTM layer take their sizes from [model]."""
+
+    epochs: int = 2
+    streams: int = 64  # parallel contiguous pieces of the token stream (the batch size)
+    bptt: int = 100  # tokens per window; the LSTM state carries over from one window to the next
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    dropout: float = 0.1  # on embeddings and on LSTM outputs
+    negatives: int = 1024  # words sampled per step for the sampled softmax
+    validation_tokens: int = 200_000  # held-out tokens (validation reviews) scored with the full softmax
+
+    def validate(self) -> None:
+        _check(self.epochs >= 1, "pretrain.epochs must be at least 1")
+        _check(self.streams >= 1 and self.bptt >= 2, "pretrain.streams must be >= 1 and pretrain.bptt >= 2")
+        _check(self.learning_rate > 0, "pretrain.learning_rate must be positive")
+        _check(0.0 <= self.dropout < 1.0, "pretrain.dropout must be in [0, 1)")
+        _check(self.negatives >= 1, "pretrain.negatives must be at least 1")
+        _check(self.validation_tokens >= 1, "pretrain.validation_tokens must be at least 1")
 
 
 @dataclass
@@ -108,11 +140,13 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
 
     def validate(self) -> Config:
         self.data.validate()
         self.model.validate()
         self.train.validate()
+        self.pretrain.validate()
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,8 +187,8 @@ def config_from_dict(raw: dict[str, Any], source: str = "config") -> Config:
     """Build a Config from nested dicts, rejecting unknown sections, unknown keys and wrong types."""
     config = Config()
     for section, values in raw.items():
-        if section not in ("data", "model", "train"):
-            raise UserError(f"{source}: unknown section [{section}] (expected data, model, train)")
+        if section not in SECTIONS:
+            raise UserError(f"{source}: unknown section [{section}] (expected {', '.join(SECTIONS)})")
         if not isinstance(values, dict):
             raise UserError(f"{source}: [{section}] must be a table")
         target = getattr(config, section)
@@ -206,8 +240,8 @@ def apply_override(config: Config, assignment: str) -> None:
         raise UserError(f"--set expects section.key=value, got {assignment!r}")
     dotted, text = assignment.split("=", 1)
     section, key = dotted.strip().split(".", 1)
-    if section not in ("data", "model", "train"):
-        raise UserError(f"--set {assignment}: unknown section {section!r} (expected data, model, train)")
+    if section not in SECTIONS:
+        raise UserError(f"--set {assignment}: unknown section {section!r} (expected {', '.join(SECTIONS)})")
     try:
         value = tomllib.loads(f"v = {text.strip()}")["v"]
     except tomllib.TOMLDecodeError:

@@ -21,6 +21,7 @@ from .embeddings import ppmi_svd_vectors
 from .errors import UserError
 from .evaluate import evaluate_split
 from .faults import FaultInjector
+from .language_model import load_encoder
 from .model import SentimentClassifier
 from .plots import plot_confusion, plot_curves
 from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
@@ -71,6 +72,7 @@ class RunOptions:
     time_to_accuracy: float | None = None
     final_split: str = "test"  # "validation" leaves the test split untouched (runs that choose settings)
     checkpoint_every: int = 0  # optimizer steps between checkpoints, besides the end of every epoch
+    pretrained: str | None = None  # a `lstm-sentiment pretrain` directory whose encoder the classifier starts from
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
@@ -99,6 +101,9 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
                                    config.model.embedding_window, seed=config.train.seed)
         with torch.no_grad():
             model.embedding.weight.copy_(torch.from_numpy(vectors))
+    encoder = None
+    if options.pretrained:
+        encoder = pretrained_encoder(model, Path(options.pretrained), config, data.vocab, load=resume is None)
     model = model.to(device)
     train_split, val_split = data.splits["train"], data.splits["validation"]
     faults = FaultInjector()  # inert unless LSTM_SENTIMENT_FAULT is set (reliability tests)
@@ -142,7 +147,8 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
 
     steps = math.ceil(len(train_split) / config.train.batch_size)
     result = fit(model, train_batches, steps, val_batches, forward, config.train, device, on_epoch_end, progress,
-                 checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume, clock_start=started)
+                 checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume, clock_start=started,
+                 encoder=encoder)
     history = result.history
     model.load_state_dict(result.best_state)
     final_metrics, _ = evaluate_split(model, data.splits[options.final_split], config.data.padding, device,
@@ -173,6 +179,20 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
     plot_curves(history, out / "curves.png", title=title)
     plot_confusion(metrics["confusion_matrix"], out / "confusion.png")
     return metrics
+
+
+def pretrained_encoder(model: SentimentClassifier, lm_dir: Path, config: Config, vocab, load: bool) -> list:
+    """Copy a pretrained language model's embedding and first LSTM layer into the classifier (unless resuming,
+    when the checkpoint has them); returns those parameters for discriminative rates and unfreezing."""
+    state = load_encoder(lm_dir, config, vocab)
+    own = model.state_dict()
+    wrong = [name for name, tensor in state.items() if name not in own or own[name].shape != tensor.shape]
+    if wrong:
+        raise UserError(f"{lm_dir}: pretrained weights do not fit this classifier ({', '.join(wrong)})")
+    if load:
+        model.load_state_dict(state, strict=False)
+    parameters = dict(model.named_parameters())
+    return [parameters[name] for name in state]
 
 
 def time_to_accuracy_summary(history: list[dict], target: float) -> dict:

@@ -43,15 +43,21 @@ class FitResult:
     progress: Progress
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, config: TrainConfig, encoder: list[nn.Parameter] | None = None) -> torch.optim.Optimizer:
+    """One parameter group, or two when `encoder` names pretrained parameters: those learn at
+    learning_rate * encoder_lr_factor."""
     kind = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    encoder_ids = {id(p) for p in encoder or []}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in encoder_ids], "lr": config.learning_rate}]
+    if encoder_ids:
+        groups.append({"params": list(encoder), "lr": config.learning_rate * config.encoder_lr_factor})
     # The fused implementation updates all parameters in one kernel (CPU and CUDA) instead of one per tensor.
-    return kind(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
+    return kind(groups, lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
     if config.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.learning_rate,
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
                                                    total_steps=max(1, config.epochs * steps_per_epoch))
     return None
 
@@ -111,15 +117,16 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         forward: ForwardFn, config: TrainConfig, device: torch.device,
         on_epoch_end: Callable[[EpochRecord, bool, Progress], None] | None = None, progress: bool = True,
         checkpointing: Checkpointing | None = None, resume: Checkpoint | None = None,
-        clock_start: float | None = None) -> FitResult:
+        clock_start: float | None = None, encoder: list[nn.Parameter] | None = None) -> FitResult:
     """Train for config.epochs; keep the weights of the epoch with the lowest validation loss.
 
     train_batches(epoch) must give the same batches for the same epoch every time: resuming skips the batches
     a checkpoint had already done. With `resume`, every state (weights, optimizer, schedule, random generators,
     running sums) continues from the checkpoint, so the run ends exactly as an uninterrupted one would.
     Progress.elapsed counts from clock_start (default: now), plus the time of earlier sessions.
+    `encoder`: pretrained parameters (discriminative learning rate, frozen for config.freeze_encoder_epochs).
     """
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config, encoder)
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(device, config.mixed_precision) else None
     if resume is not None:
@@ -139,6 +146,8 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         while state.epoch <= config.epochs:
             epoch = state.epoch
             model.train()
+            for parameter in encoder or []:
+                parameter.requires_grad_(epoch > config.freeze_encoder_epochs)
             started = time.perf_counter() - state.epoch_seconds
             batches = itertools.islice(train_batches(epoch), state.step, None)
             bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", total=steps_per_epoch,

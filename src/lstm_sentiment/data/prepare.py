@@ -146,8 +146,8 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
     corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows)
-    vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config,
-                                   corpus.unsup.texts if unlabelled else None)
+    unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials
+    vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None)
     if use_cache:
         _write_cache(folder, vocab, encoded, flat)
     return PreparedData(vocab, encoded, str(data_path), flat)
