@@ -6,9 +6,9 @@ shapes of the classifier's bidirectional first layer, so fine-tuning starts from
 forward + backward models, Howard & Ruder 2018).
 
 The full softmax over a 30k-word vocabulary costs about 20 times the LSTM on a CPU, so training uses a sampled
-softmax (Jean et al. 2015): the true word against `negatives` words drawn once per step from the smoothed
-unigram distribution, with the log-probability correction that keeps the estimate consistent. Validation uses
-the full softmax, so its perplexity is exact.
+softmax: the true word against `negatives` words drawn once per step from the smoothed unigram distribution,
+an importance-sampled estimate of the softmax normaliser (Bengio & Senecal 2008; Jean et al. 2015). Validation
+uses the full softmax, so its perplexity is exact.
 """
 
 from __future__ import annotations
@@ -82,13 +82,15 @@ class LanguageModel(nn.Module):
         if not self.training:
             logits = features.float() @ self.embedding.weight.t() + self.output_bias
             return nn.functional.cross_entropy(logits, targets, reduction="sum"), len(targets)
+        # The normaliser Z = sum_w exp(s_w) is estimated as exp(s_y) + sum over draws j != y of
+        # exp(s_j) / (K q_j): draws of y itself are left out because exp(s_y) is counted exactly, which makes the
+        # estimate unbiased, so both the loss and its gradient (-1 + p_y for the target) match the full softmax
+        # as K grows (the usual sampled softmax also divides exp(s_y) by K q_y, which biases frequent words).
         sampled = torch.multinomial(self.sampling, self.negatives, replacement=True)
-        log_expected = torch.log(self.sampling * self.negatives)  # log of each word's expected draws
-        true_logits = (features * self.embedding(targets)).sum(-1) + self.output_bias[targets]
-        true_logits = true_logits.float() - log_expected[targets]
+        true_logits = ((features * self.embedding(targets)).sum(-1) + self.output_bias[targets]).float()
         noise_logits = features @ self.embedding(sampled).t() + self.output_bias[sampled]
-        noise_logits = noise_logits.float() - log_expected[sampled]
-        noise_logits = noise_logits.masked_fill(sampled[None, :] == targets[:, None], -math.inf)  # accidental hits
+        noise_logits = noise_logits.float() - torch.log(self.sampling[sampled] * self.negatives)
+        noise_logits = noise_logits.masked_fill(sampled[None, :] == targets[:, None], -math.inf)
         logits = torch.cat([true_logits[:, None], noise_logits], dim=1)
         return (torch.logsumexp(logits, dim=1) - true_logits).sum(), len(targets)
 
