@@ -57,9 +57,10 @@ def test_sampled_softmax_estimates_the_full_softmax():
     with torch.no_grad():
         lm.embedding.weight.normal_(0, 1)
     features, targets = torch.randn(64, 6), torch.randint(1, 50, (64,))
-    exact, n = lm.eval().loss(features, targets)
     torch.manual_seed(1)
-    sampled, _ = lm.train().loss(features, targets)
+    with torch.no_grad():
+        exact, n = lm.eval().loss(features, targets)
+        sampled, _ = lm.train().loss(features, targets)
     assert n == 64
     assert float(sampled) == pytest.approx(float(exact), rel=0.02)
 
@@ -68,7 +69,7 @@ def test_boundary_targets_are_not_scored():
     lm = tiny_lm().eval()
     targets = torch.tensor([3, PAD_ID, 4, PAD_ID])
     loss, n = lm.loss(torch.randn(4, 6), targets)
-    assert n == 2 and math.isfinite(float(loss))
+    assert n == 2 and math.isfinite(loss.item())
 
 
 def test_carried_state_makes_two_windows_equal_one_long_window():
@@ -133,8 +134,9 @@ def test_pretrain_then_fine_tune(tmp_path, pretrain_config, small_archive, capsy
     out = tmp_path / "classifier"
     assert main(["train", "--config", str(pretrain_config), "--data", str(small_archive), "--out", str(out),
                  "--quiet", "--no-cache", "--pretrained", str(lm_dir), "--set", "train.freeze_encoder_epochs=1"]) == 0
-    saved = json.loads((out / "metrics.json").read_text())
-    assert saved["accuracy"] > 0.5
+    fine_tuned = {k.removeprefix("model."): v for k, v in load_file(str(out / "checkpoint.safetensors")).items()}
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 2
+    assert not torch.equal(fine_tuned["embedding.weight"], encoder["embedding.weight"])  # unfrozen in epoch 2
 
 
 def test_fine_tuning_refuses_a_language_model_that_does_not_fit(tmp_path, pretrain_config, small_archive, capsys):
@@ -144,7 +146,7 @@ def test_fine_tuning_refuses_a_language_model_that_does_not_fit(tmp_path, pretra
             "--pretrained", str(lm_dir)]
     assert main([*base, "--out", str(tmp_path / "a"), "--set", "model.hidden_sizes=[16]"]) == 2
     assert "model.hidden_sizes" in capsys.readouterr().err
-    assert main([*base, "--out", str(tmp_path / "b"), "--set", "data.num_words=40"]) == 2
+    assert main([*base, "--out", str(tmp_path / "b"), "--set", "data.num_words=20"]) == 2
     assert "vocabulary" in capsys.readouterr().err
     assert main([*base[:-1], str(tmp_path), "--out", str(tmp_path / "c")]) == 2
     assert "encoder.safetensors" in capsys.readouterr().err

@@ -142,7 +142,7 @@ def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: 
                 optimizer.step()
                 scheduler.step()
                 state.step += 1
-                state.total_loss += float(loss)
+                state.total_loss += loss.item()
                 state.count += int(n)
                 seconds = time.perf_counter() - epoch_started
                 bar.set_postfix(loss=f"{state.total_loss / state.count:.3f}",
