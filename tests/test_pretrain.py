@@ -18,7 +18,6 @@ from conftest import TINY_CONFIG
 from lstm_sentiment.cli import main
 from lstm_sentiment.config import ModelConfig, PretrainConfig, load_config_file
 from lstm_sentiment.data.vocab import PAD_ID, Vocabulary
-from lstm_sentiment.errors import UserError
 from lstm_sentiment.language_model import ENCODER, LanguageModel, batchify
 from lstm_sentiment.model import SentimentClassifier
 from lstm_sentiment.pretrain import document_stream, windows
@@ -170,3 +169,10 @@ def test_killed_pretraining_resumes_bit_identically(tmp_path, pretrain_config, s
     resumed = run([sys.executable, "-m", "lstm_sentiment", "pretrain", "--resume", str(killed), "--quiet"])
     assert resumed.returncode == 0, resumed.stderr
     assert fingerprint(killed) == fingerprint(reference)
+
+
+def test_resume_with_the_wrong_command_names_the_right_one(tmp_path, pretrain_config, small_archive, capsys):
+    lm_dir = tmp_path / "lm"
+    assert main(pretrain_args(lm_dir, pretrain_config, small_archive, "--epochs", "1")) == 0
+    assert main(["train", "--resume", str(lm_dir)]) == 2
+    assert f"lstm-sentiment pretrain --resume {lm_dir}" in capsys.readouterr().err

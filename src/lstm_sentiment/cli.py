@@ -240,6 +240,9 @@ def resume_arguments(args: argparse.Namespace, options_type=None):
     out = Path(args.resume)
     checkpoint = load_checkpoint(out)
     saved = checkpoint.config
+    kind = "pretrain" if saved.get("kind") == "pretrain" else "train"
+    if kind != args.command:
+        raise UserError(f"{out} is a `{kind}` run; continue it with `lstm-sentiment {kind} --resume {out}`")
     config = config_from_dict(saved["config"], source=str(out / "checkpoint.safetensors"))
     differences = config_differences(saved["config"], resolve_config(args, base=config).to_dict())
     if differences:  # flags that leave the config as it was are accepted

@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
@@ -131,5 +132,5 @@ def load_encoder(lm_dir: Path, config: Config, vocab: Vocabulary) -> dict[str, t
                         "data.num_words / split settings)")
     try:
         return load_file(str(path))
-    except Exception as exc:  # safetensors raises several types for damaged files
+    except (SafetensorError, OSError, ValueError) as exc:
         raise UserError(f"{path}: unreadable safetensors file ({exc})") from None

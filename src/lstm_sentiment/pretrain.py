@@ -26,7 +26,6 @@ from .runtime import autocast, resolve_device, set_seed
 from .train import Interrupted, StopRequest
 
 
-
 @dataclass
 class PretrainOptions:
     data_path: str
@@ -174,7 +173,7 @@ def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: 
             if stop.requested:
                 raise Interrupted(f"stopped after epoch {epoch}")
     metrics = {"kind": "language-model", "validation_perplexity": state.history[-1]["val_perplexity"],
-               "training_tokens": int(len(flat)), "epochs": settings.epochs,
+               "training_tokens": len(flat), "epochs": settings.epochs,
                "seconds": round(elapsed_before + time.perf_counter() - started, 1), "machine": machine_description(),
                "device": str(device), "seed": config.train.seed, "data": options.data_path, "limit": options.limit}
     write_json(out / METRICS, metrics)
