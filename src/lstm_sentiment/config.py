@@ -125,6 +125,7 @@ class PretrainConfig:
     dropout: float = 0.1  # on embeddings and on LSTM outputs
     negatives: int = 1024  # words sampled per step for the sampled softmax
     validation_tokens: int = 200_000  # held-out tokens (validation reviews) scored with the full softmax
+    windows_per_epoch: int = 0  # stop each epoch after this many windows (0: the whole stream); for time budgets
 
     def validate(self) -> None:
         _check(self.epochs >= 1, "pretrain.epochs must be at least 1")
@@ -133,6 +134,7 @@ class PretrainConfig:
         _check(0.0 <= self.dropout < 1.0, "pretrain.dropout must be in [0, 1)")
         _check(self.negatives >= 1, "pretrain.negatives must be at least 1")
         _check(self.validation_tokens >= 1, "pretrain.validation_tokens must be at least 1")
+        _check(self.windows_per_epoch >= 0, "pretrain.windows_per_epoch must be >= 0")
 
 
 @dataclass

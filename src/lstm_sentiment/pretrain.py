@@ -77,6 +77,11 @@ def evaluate_perplexity(model: LanguageModel, stream: torch.Tensor, streams: int
     return math.exp(total / max(count, 1))
 
 
+def save_encoder(model: LanguageModel, path: Path) -> None:
+    tensors = model.encoder_state()
+    atomic_write(path, lambda temporary: save_file(tensors, str(temporary)))
+
+
 def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: bool = True,
                  resume: Checkpoint | None = None) -> dict:
     started = time.perf_counter()
@@ -93,6 +98,8 @@ def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: 
     model.set_sampling(counts)
     model = model.to(device)
     steps = (len(flat) // settings.streams - 1) // settings.bptt
+    if settings.windows_per_epoch:
+        steps = min(steps, settings.windows_per_epoch)
     if steps < 1:
         raise UserError(f"{options.data_path}: too little text for {settings.streams} streams of "
                         f"{settings.bptt}-token windows")
@@ -165,15 +172,15 @@ def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: 
                            f"validation perplexity {perplexity:.1f} | {row['seconds']:.0f}s")
             state.history.append(row)
             state.epoch, state.step, state.total_loss, state.count, state.epoch_seconds = epoch + 1, 0, 0.0, 0, 0.0
-            save_file(model.encoder_state(), str(out / ".encoder.tmp"))
-            (out / ".encoder.tmp").replace(out / ENCODER)
+            save_encoder(model, out / ENCODER)
             write_json(out / HISTORY, state.history)
             checkpoint()
             faults.reached("epoch-end")
             if stop.requested:
                 raise Interrupted(f"stopped after epoch {epoch}")
     metrics = {"kind": "language-model", "validation_perplexity": state.history[-1]["val_perplexity"],
-               "training_tokens": len(flat), "epochs": settings.epochs,
+               "corpus_tokens": len(flat),
+               "training_tokens": steps * settings.streams * settings.bptt * settings.epochs, "epochs": settings.epochs,
                "seconds": round(elapsed_before + time.perf_counter() - started, 1), "machine": machine_description(),
                "device": str(device), "seed": config.train.seed, "data": options.data_path, "limit": options.limit}
     write_json(out / METRICS, metrics)
