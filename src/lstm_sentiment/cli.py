@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--file", metavar="F", help="file with one review per line ('-' for standard input)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    explain = commands.add_parser("explain", help="why the model decided: gates, running probability and word "
+                                                  "contributions for one review")
+    explain.add_argument("text", metavar="TEXT", help="the review")
+    explain.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
+    explain.add_argument("--out", metavar="FILE.html|FILE.png", help="write a self-contained HTML page or a figure")
+    explain.add_argument("--json", action="store_true", help="print one JSON object with the per-token lists")
+    explain.add_argument("--method", default="integrated-gradients", choices=("integrated-gradients", "occlusion"),
+                         help="how word contributions are measured (default: integrated-gradients)")
+
     pack = commands.add_parser("pack", help="copy a model directory with smaller (float16) weights for shipping")
     pack.add_argument("--model", metavar="RUN_DIR", required=True, help="trained model directory")
     pack.add_argument("--out", metavar="DIR", required=True, help="directory to write")
@@ -320,6 +329,36 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+    from .predict import load_model
+
+    if not args.text.strip():
+        raise UserError("empty review text")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".html", ".png"):
+        raise UserError(f"--out {out}: use a .html or .png file name")
+    explanation = explain(load_model(args.model, device="auto"), args.text, args.method)
+    if out is not None:
+        from .explain_view import write_explanation
+
+        try:
+            write_explanation(explanation, out)
+        except OSError as exc:
+            raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(explanation.to_dict(), ensure_ascii=False))
+    elif out is None or args.out:
+        strongest = sorted(zip(explanation.contributions, explanation.tokens), key=lambda item: -abs(item[0]))[:8]
+        print(f"{explanation.label}  P(positive) = {explanation.probability:.4f}")
+        print("strongest words: " + ", ".join(f"{token} {value:+.2f}" for value, token in strongest))
+        if explanation.truncated_tokens:
+            print(f"note: {explanation.truncated_tokens} tokens beyond maxlen cut at the {explanation.truncated_side}")
+        if out is not None:
+            print(f"written to {out}")
+    return 0
+
+
 def run_pack(args: argparse.Namespace) -> int:
     from .runs import pack_model
 
@@ -346,4 +385,4 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
-            "pack": run_pack, "presets": run_presets, "pretrain": run_pretrain}
+            "pack": run_pack, "presets": run_presets, "explain": run_explain, "pretrain": run_pretrain}

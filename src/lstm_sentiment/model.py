@@ -37,7 +37,12 @@ class SentimentClassifier(nn.Module):
         if self.training and self.config.word_dropout > 0:  # whole words become unknown: no single cue decides
             dropped = torch.rand(ids.shape, device=ids.device) < self.config.word_dropout
             ids = ids.masked_fill(dropped & (ids != PAD_ID), UNK_ID)
-        x = self.embedding_dropout(self.embedding(ids))  # [batch, time, embedding]
+        return self.encode_embedded(self.embedding(ids), lengths, padding_side, return_gates)
+
+    def encode_embedded(self, x: Tensor, lengths: Tensor, padding_side: str = "left", return_gates: bool = False):
+        """encode() from word vectors x = [batch, time, embedding] (explanations differentiate with respect to
+        them). return_gates=True runs the explicit LSTM path, which also differentiates in eval mode on cuDNN."""
+        x = self.embedding_dropout(x)
         gates = []
         for lstm in self.lstms:
             result = lstm(x, lengths, padding_side=padding_side, return_gates=return_gates, need_cell_state=False)
@@ -66,5 +71,9 @@ class SentimentClassifier(nn.Module):
     def forward(self, ids: Tensor, lengths: Tensor, padding_side: str = "left") -> Tensor:
         """ids = [batch, time] padded on `padding_side`; lengths = [batch]; returns logits = [batch]."""
         outputs, final, _ = self.encode(ids, lengths, padding_side)
+        return self.classify(outputs, final, lengths, padding_side)
+
+    def classify(self, outputs: Tensor, final: Tensor, lengths: Tensor, padding_side: str) -> Tensor:
+        """Logits from the last LSTM layer's outputs and final state."""
         features = self.output_dropout(self.pool(outputs, final, lengths, padding_side))
         return self.head(features).squeeze(-1)

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
+POSITIVE_COLOUR, NEGATIVE_COLOUR = "#1f77b4", "#ff7f0e"
 
 
 def plot_curves(history: list[dict], path: Path, title: str = "") -> None:

@@ -1,0 +1,143 @@
+"""Why the model decided: per-token gate activations, cell-state size, running probability and contributions.
+
+Contributions are integrated gradients on the word vectors (Sundararajan et al. 2017) from an all-zero baseline
+(the padding vector: "no words"), or occlusion (each token replaced by <unk>). Integrated gradients add up to
+the logit difference between the review and the baseline, so they split the decision exactly; which of the two
+is more faithful on this model family was measured with a deletion test (benchmarks/explain_faithfulness.py,
+docs/lstm.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor
+
+from .data.sources import LABEL_NAMES
+from .data.text import tokenize
+from .data.vocab import UNK_ID
+from .errors import UserError
+from .predict import Predictor
+
+METHODS = ("integrated-gradients", "occlusion")
+
+
+@dataclass
+class Explanation:
+    tokens: list[str]  # what the model read, after truncation to maxlen
+    unknown: list[bool]  # out of the vocabulary: the model saw <unk>
+    forget: list[float]  # mean f_t over hidden units (and directions) of the last LSTM layer, in [0, 1]
+    input: list[float]  # mean i_t
+    output: list[float]  # mean o_t
+    cell_norm: list[float]  # ||C_t|| (both directions concatenated)
+    running_probability: list[float]  # P(positive) had the review ended at this token
+    contributions: list[float]  # signed: > 0 pushes towards positive
+    label: str
+    probability: float
+    method: str
+    truncated_tokens: int  # tokens beyond maxlen the model never saw
+    truncated_side: str  # "start" or "end"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def visible_tokens(predictor: Predictor, text: str) -> tuple[list[str], int]:
+    """The tokens the model reads (maxlen applied on the configured side) and how many were cut."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise UserError("the review has no words to explain")
+    maxlen, cut = predictor.config.data.maxlen, max(0, len(tokens) - predictor.config.data.maxlen)
+    if cut:
+        tokens = tokens[-maxlen:] if predictor.config.data.truncating == "pre" else tokens[:maxlen]
+    return tokens, cut
+
+
+def gate_traces(predictor: Predictor, ids: Tensor) -> dict[str, list[float]]:
+    """Mean gate activations and cell-state norm per step of the last LSTM layer (both directions, aligned)."""
+    model = predictor.model
+    lengths = torch.tensor([ids.shape[1]], device=ids.device)
+    with torch.no_grad():
+        _, _, gates = model.encode(ids, lengths, "right", return_gates=True)
+    directions = 2 if model.config.bidirectional else 1
+    last = gates[-directions:]
+    mean = lambda name: torch.stack([getattr(g, name)[0].float().mean(-1) for g in last]).mean(0)  # noqa: E731
+    cells = torch.cat([g.cell[0].float() for g in last], dim=-1)
+    return {"forget": mean("forget").tolist(), "input": mean("input").tolist(), "output": mean("output").tolist(),
+            "cell_norm": cells.norm(dim=-1).tolist()}
+
+
+def running_probabilities(predictor: Predictor, ids: Tensor, chunk: int = 64) -> list[float]:
+    """P(positive) of every prefix ids[:t + 1]: exactly what the model says if the review stopped there (for a
+    bidirectional model the backward direction changes with each prefix, so every prefix is run)."""
+    steps = ids.shape[1]
+    lengths = torch.arange(1, steps + 1, device=ids.device)
+    prefixes = ids.expand(steps, steps).masked_fill(torch.arange(steps, device=ids.device)[None, :] >= lengths[:, None], 0)
+    out = []
+    with torch.no_grad():
+        for start in range(0, steps, chunk):
+            rows = slice(start, min(steps, start + chunk))
+            width = rows.stop  # longest prefix of this chunk
+            logits = predictor.model(prefixes[rows, :width], lengths[rows], "right")
+            out.append(torch.sigmoid(logits.float()))
+    return torch.cat(out).tolist()
+
+
+def integrated_gradients(predictor: Predictor, ids: Tensor, steps: int = 48, chunk: int = 16) -> tuple[list[float], float]:
+    """Per-token attributions summing (up to the Riemann error) to logit(review) - logit(no words); also
+    returns that difference."""
+    model = predictor.model
+    embedded = model.embedding(ids).detach()  # [1, time, embedding]; baseline = zeros (the padding vector)
+    length = ids.shape[1]
+    total = torch.zeros_like(embedded[0])
+    alphas = (torch.arange(steps, device=ids.device, dtype=embedded.dtype) + 0.5) / steps  # midpoint rule
+    for part in alphas.split(chunk):
+        x = (part[:, None, None] * embedded).requires_grad_(True)
+        lengths = torch.full((len(part),), length, device=ids.device)
+        # return_gates=True: the explicit path, which differentiates in eval mode (cuDNN's kernel does not)
+        outputs, final, _ = model.encode_embedded(x, lengths, "right", return_gates=True)
+        logits = model.classify(outputs, final, lengths, "right")
+        (gradient,) = torch.autograd.grad(logits.sum(), x)
+        total += gradient.sum(0)
+    attributions = (embedded[0] * total / steps).sum(-1)
+    with torch.no_grad():
+        lengths = torch.tensor([length], device=ids.device)
+        difference = model(ids, lengths, "right") - model.classify(*model.encode_embedded(
+            torch.zeros_like(embedded), lengths, "right")[:2], lengths, "right")
+    return attributions.tolist(), float(difference)
+
+
+def occlusion(predictor: Predictor, ids: Tensor, chunk: int = 64) -> list[float]:
+    """logit(review) - logit(review with this token replaced by <unk>), per token."""
+    model, steps = predictor.model, ids.shape[1]
+    lengths = torch.full((steps,), steps, device=ids.device)
+    occluded = ids.expand(steps, steps).clone()
+    occluded[torch.arange(steps), torch.arange(steps)] = UNK_ID
+    with torch.no_grad():
+        full = model(ids, lengths[:1], "right")
+        logits = torch.cat([model(occluded[k: k + chunk], lengths[k: k + chunk], "right")
+                            for k in range(0, steps, chunk)])
+    return (full - logits).float().tolist()
+
+
+def token_contributions(predictor: Predictor, ids: Tensor, method: str) -> list[float]:
+    if method == "integrated-gradients":
+        return integrated_gradients(predictor, ids)[0]
+    if method == "occlusion":
+        return occlusion(predictor, ids)
+    raise UserError(f"unknown explanation method {method!r} (choose {', '.join(METHODS)})")
+
+
+def explain(predictor: Predictor, text: str, method: str = "integrated-gradients") -> Explanation:
+    tokens, cut = visible_tokens(predictor, text)
+    ids = torch.tensor([predictor.vocab.encode(tokens)], device=predictor.device)
+    predictor.model.eval()
+    traces = gate_traces(predictor, ids)
+    running = running_probabilities(predictor, ids)
+    probability = running[-1]
+    return Explanation(
+        tokens=tokens, unknown=[i == UNK_ID for i in ids[0].tolist()], **traces, running_probability=running,
+        contributions=token_contributions(predictor, ids, method), label=LABEL_NAMES[int(probability >= 0.5)],
+        probability=probability, method=method, truncated_tokens=cut,
+        truncated_side="start" if predictor.config.data.truncating == "pre" else "end")

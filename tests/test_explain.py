@@ -1,0 +1,133 @@
+"""explain: the numbers mean what they say, and the HTML/PNG/JSON outputs are complete and well formed."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+import torch
+
+from conftest import TINY_CONFIG
+from lstm_sentiment.cli import main
+from lstm_sentiment.explain import explain, integrated_gradients, occlusion, visible_tokens
+from lstm_sentiment.predict import load_model
+
+JSON_KEYS = {"tokens", "forget", "input", "output", "cell_norm", "running_probability", "contributions", "label",
+             "probability"}
+REVIEW = "The plot was dull and the acting awful, but the ending was wonderful and I loved it."
+
+
+@pytest.fixture(scope="module", params=["unidirectional", "bidirectional"])
+def run_dir(request, tmp_path_factory, small_archive):
+    folder = tmp_path_factory.mktemp("explain")
+    config = folder / "tiny.toml"
+    config.write_text(TINY_CONFIG.replace("[model]", f"[model]\nbidirectional = {str(request.param == 'bidirectional').lower()}"))
+    out = folder / "run"
+    assert main(["train", "--config", str(config), "--data", str(small_archive), "--out", str(out), "--quiet",
+                 "--epochs", "4", "--no-cache"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def predictor(run_dir):
+    return load_model(run_dir)
+
+
+def test_gates_are_probabilities_and_lists_align(predictor):
+    result = explain(predictor, REVIEW)
+    n = len(result.tokens)
+    for key in ("forget", "input", "output", "cell_norm", "running_probability", "contributions", "unknown"):
+        assert len(getattr(result, key)) == n, key
+    for key in ("forget", "input", "output", "running_probability"):
+        assert all(0.0 <= v <= 1.0 for v in getattr(result, key)), key
+    assert all(v >= 0 for v in result.cell_norm)
+
+
+def test_running_probability_ends_at_the_prediction(predictor):
+    result = explain(predictor, REVIEW)
+    assert result.running_probability[-1] == pytest.approx(predictor.predict(REVIEW)[0].probability, abs=1e-5)
+    assert result.probability == pytest.approx(predictor.predict(REVIEW)[0].probability, abs=1e-5)
+    assert result.label == predictor.predict(REVIEW)[0].label
+
+
+def test_running_probability_is_the_prediction_for_each_prefix(predictor):
+    result = explain(predictor, REVIEW)
+    for k in (0, 3, len(result.tokens) // 2):
+        prefix = " ".join(result.tokens[: k + 1])
+        assert result.running_probability[k] == pytest.approx(predictor.predict(prefix)[0].probability, abs=1e-5)
+
+
+def test_integrated_gradients_add_up_to_the_logit_difference(predictor):
+    tokens, _ = visible_tokens(predictor, REVIEW)
+    ids = torch.tensor([predictor.vocab.encode(tokens)])
+    attributions, difference = integrated_gradients(predictor, ids, steps=64)
+    assert sum(attributions) == pytest.approx(difference, rel=0.05, abs=0.02)
+
+
+def test_occlusion_is_the_effect_of_hiding_each_token(predictor):
+    tokens, _ = visible_tokens(predictor, REVIEW)
+    ids = torch.tensor([predictor.vocab.encode(tokens)])
+    values = occlusion(predictor, ids)
+    hidden = ids.clone()
+    hidden[0, 2] = 1  # <unk>
+    lengths = torch.tensor([ids.shape[1]])
+    with torch.no_grad():
+        expected = predictor.model(ids, lengths, "right") - predictor.model(hidden, lengths, "right")
+    assert values[2] == pytest.approx(float(expected), abs=1e-5)
+
+
+def test_unknown_words_and_truncation_are_reported(predictor):
+    long_review = " ".join(["fine"] * 50) + " zzzunseenword " + " ".join(["good"] * 10)
+    result = explain(predictor, long_review)
+    maxlen = predictor.config.data.maxlen
+    assert len(result.tokens) == maxlen and result.truncated_tokens == 61 - maxlen
+    assert result.truncated_side == "start" and result.tokens[-1] == "good"  # "pre" truncation keeps the end
+    assert result.unknown[result.tokens.index("zzzunseenword")]
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.open = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in ("meta", "rect", "circle", "line", "polyline", "br"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in ("rect", "circle", "line", "polyline"):
+            return
+        assert self.open and self.open[-1] == tag, f"unbalanced </{tag}>"
+        self.open.pop()
+
+
+def test_cli_writes_a_self_contained_html_page_a_png_and_json(run_dir, tmp_path, capsys):
+    page = tmp_path / "e.html"
+    assert main(["explain", REVIEW + " zzzunseenword", "--model", str(run_dir), "--out", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    parser = _Collector()
+    parser.feed(text)
+    tags = {tag for tag, _ in parser.tags}
+    assert {"svg", "polyline", "rect", "span"} <= tags and "script" not in tags
+    assert not parser.open
+    sources = [value for _, attrs in parser.tags for key, value in attrs.items() if key in ("src", "href")]
+    assert sources == []  # no network requests
+    assert "zzzunseenword" in text and "unknown word" in text
+    figure = tmp_path / "e.png"
+    assert main(["explain", REVIEW, "--model", str(run_dir), "--out", str(figure)]) == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    assert main(["explain", REVIEW, "--model", str(run_dir), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert JSON_KEYS <= set(payload)
+    assert payload["label"] in ("positive", "negative")
+
+
+def test_cli_rejects_bad_input(tmp_path, capsys):
+    assert main(["explain", "   "]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert main(["explain", "good film", "--out", str(tmp_path / "e.txt")]) == 2
+    assert ".html or .png" in capsys.readouterr().err
+    assert main(["explain", "!!!"]) == 0  # punctuation is a token: explained, not an error
