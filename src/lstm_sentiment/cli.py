@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats = data_commands.add_parser("stats", help="counts per split and label, review lengths, vocabulary size")
     _add_data_flag(stats)
     stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.add_argument("--plot", metavar="FILE.png", help="also draw class balance, review lengths with maxlen "
+                                                          "marked, and the most frequent words per class")
+    stats.add_argument("--maxlen", type=int, default=None,
+                       help="maxlen to mark on the length plot (default: the shipped model's)")
 
     train = commands.add_parser("train", help="train a classifier and write a model directory")
     source = train.add_mutually_exclusive_group()
@@ -105,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--method", default="integrated-gradients", choices=("integrated-gradients", "occlusion"),
                          help="how word contributions are measured (default: integrated-gradients)")
 
+    report = commands.add_parser("report", help="one self-contained HTML page about a trained run")
+    report.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="model directory (default: the shipped model)")
+    _add_data_flag(report)
+    report.add_argument("--out", metavar="FILE.html",
+                        help="where to write (default: RUN_DIR/report.html; ./report.html for the shipped model)")
+    report.add_argument("--split", choices=("test", "validation"),
+                        help="split to report on (default: the split the run reported, so --no-test runs stay "
+                             "away from the test split)")
+
     pack = commands.add_parser("pack", help="copy a model directory with smaller (float16) weights for shipping")
     pack.add_argument("--model", metavar="RUN_DIR", required=True, help="trained model directory")
     pack.add_argument("--out", metavar="DIR", required=True, help="directory to write")
@@ -145,8 +158,33 @@ def run_data(args: argparse.Namespace) -> int:
 
     corpus = load_corpus(resolve_data_path(args.data), include_unsup=True, skip_bad_rows=args.skip_bad_rows)
     stats = corpus_stats(corpus)
+    if args.plot:
+        stats["plot"] = plot_data_stats(corpus, args.plot, args.maxlen)
     print(json.dumps(stats) if args.json else format_stats(stats))
     return 0
+
+
+def plot_data_stats(corpus, path: str, maxlen: int | None) -> dict:
+    from .data.stats import plot_stats
+
+    if maxlen is None:
+        from .predict import default_model_dir
+        from .runs import load_model_files
+
+        folder = default_model_dir()
+        maxlen = load_model_files(folder)[1].data.maxlen if folder else 200
+    if maxlen < 1:
+        raise UserError("--maxlen must be at least 1")
+    out = Path(path)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--plot {path}: use a .png file name")
+    try:
+        summary = plot_stats(corpus, maxlen, out)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"plot written to {out} (maxlen {maxlen} truncates {summary['truncated_share']:.1%} of training reviews)",
+          file=sys.stderr)
+    return {**summary, "file": str(out)}
 
 
 def resolve_config(args: argparse.Namespace, base=None):
@@ -359,6 +397,30 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_report(args: argparse.Namespace) -> int:
+    from .data.sources import resolve_data_path
+    from .predict import load_model
+    from .report import build_report
+    from .runs import METRICS, read_json
+
+    from .predict import resolve_model_dir
+
+    run_dir = resolve_model_dir(args.run_dir)
+    predictor = load_model(run_dir, device="auto")
+    run_metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).exists() else {}
+    split = args.split or run_metrics.get("split", "test")
+    data = args.data or (run_metrics.get("data") if run_metrics.get("data") and Path(run_metrics["data"]).exists()
+                         else None)
+    page = build_report(predictor, run_dir, resolve_data_path(data), split)
+    out = Path(args.out) if args.out else (run_dir if args.run_dir else Path(".")) / "report.html"
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"report written to {out}")
+    return 0
+
+
 def run_pack(args: argparse.Namespace) -> int:
     from .runs import pack_model
 
@@ -385,4 +447,4 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
-            "pack": run_pack, "presets": run_presets, "explain": run_explain, "pretrain": run_pretrain}
+            "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "pretrain": run_pretrain}

@@ -62,7 +62,7 @@ def gate_traces(predictor: Predictor, ids: Tensor) -> dict[str, list[float]]:
         _, _, gates = model.encode(ids, lengths, "right", return_gates=True)
     directions = 2 if model.config.bidirectional else 1
     last = gates[-directions:]
-    mean = lambda name: torch.stack([getattr(g, name)[0].float().mean(-1) for g in last]).mean(0)  # noqa: E731
+    mean = lambda name: torch.stack([getattr(g, name)[0].float().mean(-1) for g in last]).mean(0)
     cells = torch.cat([g.cell[0].float() for g in last], dim=-1)
     return {"forget": mean("forget").tolist(), "input": mean("input").tolist(), "output": mean("output").tolist(),
             "cell_norm": cells.norm(dim=-1).tolist()}

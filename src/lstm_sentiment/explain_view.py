@@ -42,8 +42,9 @@ def _svg_strips(explanation: Explanation) -> str:
     plot_height = 90
     width = left + n * COLUMN + 10
     height = label_height + len(STRIPS) * row + plot_height + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="11" '
-             'font-family="sans-serif">']
+    header = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="11" '
+              'font-family="sans-serif">')
+    parts = [header]
     for k, token in enumerate(explanation.tokens):
         x = left + k * COLUMN + COLUMN / 2
         shown = html.escape(token if len(token) <= 12 else token[:11] + "…")
@@ -73,7 +74,8 @@ def _svg_strips(explanation: Explanation) -> str:
     return "".join(parts)
 
 
-def explanation_html(explanation: Explanation, title: str = "lstm-sentiment explain") -> str:
+def contribution_spans(explanation: Explanation) -> str:
+    """The review's tokens as HTML spans coloured by contribution (value and unknown-word note on hover)."""
     scale = max((abs(c) for c in explanation.contributions), default=1.0)
     spans = []
     for token, contribution, unknown in zip(explanation.tokens, explanation.contributions, explanation.unknown):
@@ -81,6 +83,10 @@ def explanation_html(explanation: Explanation, title: str = "lstm-sentiment expl
         decoration = "text-decoration: underline dotted;" if unknown else ""
         spans.append(f'<span style="background:{contribution_colour(contribution, scale)};{decoration}" '
                      f'title="{contribution:+.3f}{note}">{html.escape(token)}</span>')
+    return " ".join(spans)
+
+
+def explanation_html(explanation: Explanation, title: str = "lstm-sentiment explain") -> str:
     truncated = ""
     if explanation.truncated_tokens:
         truncated = (f"<p class='note'>The model reads at most {len(explanation.tokens)} tokens: the first "
@@ -106,7 +112,7 @@ P(positive) = {explanation.probability:.3f}</p>
 <span style="background:{NEGATIVE_COLOUR};color:white;padding:0 0.3em">towards negative</span>;
 hover for the value. Dotted: unknown words.</p>
 {truncated}
-<div class="review">{" ".join(spans)}</div>
+<div class="review">{contribution_spans(explanation)}</div>
 <h2>Inside the LSTM, token by token</h2>
 <p class="note">Mean activation of the last layer's forget, input and output gates (white 0, dark 1), the size of
 the cell state C<sub>t</sub> (scaled to its maximum), and the probability of "positive" had the review ended at that

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .sources import Corpus, Reviews
 from .text import tokenize, word_count
@@ -48,3 +49,31 @@ def format_stats(stats: dict) -> str:
     if stats["skipped_rows"]:
         lines.append(f"skipped bad rows: {stats['skipped_rows']}")
     return "\n".join(lines)
+
+
+def token_lengths(reviews: Reviews) -> np.ndarray:
+    """Tokens per review as the model counts them (maxlen applies to these)."""
+    return np.array([len(tokenize(t)) for t in reviews.texts], dtype=np.int64)
+
+
+def frequent_words(reviews: Reviews, label: int, k: int = 15) -> list[tuple[str, int]]:
+    """The k most frequent words in reviews of one label, English stop words and punctuation left out."""
+    counts: Counter[str] = Counter()
+    for text, value in zip(reviews.texts, reviews.labels):
+        if value == label:
+            counts.update(t for t in tokenize(text) if t.isalpha() and t not in ENGLISH_STOP_WORDS and len(t) > 1)
+    return counts.most_common(k)
+
+
+def plot_stats(corpus: Corpus, maxlen: int, path) -> dict:
+    """Class balance per split, token-length histogram with maxlen marked, frequent words per class; returns the
+    share of training reviews that maxlen truncates."""
+    from ..plots import plot_data_overview
+
+    lengths = token_lengths(corpus.train)
+    truncated = float((lengths > maxlen).mean()) if len(lengths) else 0.0
+    balance = {name: Counter(getattr(corpus, name).labels) for name in ("train", "test")
+               if name == "train" or corpus.has_test_split}
+    words = {label: frequent_words(corpus.train, label) for label in (1, 0)}
+    plot_data_overview(balance, lengths, maxlen, truncated, words, path, corpus.source)
+    return {"maxlen": maxlen, "truncated_share": truncated}

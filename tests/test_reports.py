@@ -1,0 +1,76 @@
+"""data stats --plot and report: the pictures and the page are produced, complete and self-contained."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import TINY_CONFIG
+from lstm_sentiment.cli import main
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, small_archive):
+    folder = tmp_path_factory.mktemp("report")
+    config = folder / "tiny.toml"
+    config.write_text(TINY_CONFIG)
+    out = folder / "run"
+    assert main(["train", "--config", str(config), "--data", str(small_archive), "--out", str(out), "--quiet",
+                 "--epochs", "3", "--no-cache"]) == 0
+    return out
+
+
+def test_data_stats_plot(tmp_path, small_archive, capsys):
+    figure = tmp_path / "stats.png"
+    assert main(["data", "stats", "--data", str(small_archive), "--plot", str(figure), "--maxlen", "20",
+                 "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert figure.read_bytes()[:8] == PNG
+    assert payload["plot"]["maxlen"] == 20 and 0.0 < payload["plot"]["truncated_share"] < 1.0
+    assert main(["data", "stats", "--data", str(small_archive), "--plot", str(tmp_path / "x.jpg")]) == 2
+    assert ".png" in capsys.readouterr().err
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources, self.headings, self.scripts, self._in_heading = [], [], 0, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.sources.append(attrs.get("src", ""))
+        self.scripts += tag == "script"
+        self._in_heading = tag in ("h1", "h2")
+
+    def handle_data(self, data):
+        if self._in_heading:
+            self.headings.append(data)
+            self._in_heading = False
+
+
+def test_report_is_one_self_contained_page(run_dir, small_archive, tmp_path, capsys):
+    page = tmp_path / "report.html"
+    assert main(["report", str(run_dir), "--data", str(small_archive), "--out", str(page)]) == 0
+    parser = _Images()
+    parser.feed(page.read_text(encoding="utf-8"))
+    assert len(parser.sources) == 4  # curves, confusion matrix, ROC curve, accuracy by length: all inline
+    assert all(src.startswith("data:image/png;base64,") for src in parser.sources)
+    assert parser.scripts == 0
+    text = " ".join(parser.headings)
+    for heading in ("Training curves", "first", "most confident mistakes", "Configuration"):
+        assert heading in text
+
+
+def test_report_of_a_validation_only_run_stays_off_the_test_split(tmp_path, small_archive):
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY_CONFIG)
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(config), "--data", str(small_archive), "--out", str(out), "--quiet",
+                 "--epochs", "1", "--no-cache", "--no-test"]) == 0
+    assert main(["report", str(out), "--data", str(small_archive)]) == 0
+    assert "validation split" in (out / "report.html").read_text(encoding="utf-8")
