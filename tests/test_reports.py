@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,19 @@ def test_report_of_a_validation_only_run_stays_off_the_test_split(tmp_path, smal
                  "--epochs", "1", "--no-cache", "--no-test"]) == 0
     assert main(["report", str(out), "--data", str(small_archive)]) == 0
     assert "validation split" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_walkthrough_notebook_runs(tmp_path, small_archive, monkeypatch):
+    """The learners' notebook executes top to bottom (on the small fixture archive), so it never rots."""
+    import nbclient  # test extras: a missing install must fail here, not skip
+    import nbformat
+
+    notebook = nbformat.read(Path(__file__).parents[1] / "examples" / "walkthrough.ipynb", as_version=4)
+    monkeypatch.setenv("LSTM_SENTIMENT_DATA", str(small_archive))
+    monkeypatch.setenv("WALKTHROUGH_LIMIT", "80")
+    monkeypatch.setenv("WALKTHROUGH_OUT", str(tmp_path / "runs"))
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert (tmp_path / "runs" / "model" / "model.safetensors").exists()

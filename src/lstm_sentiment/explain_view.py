@@ -132,7 +132,7 @@ def write_explanation(explanation: Explanation, path: Path) -> None:
 def explanation_figure(explanation: Explanation, path: Path) -> None:
     """The same content as the HTML page, as a figure: contributions, gate strips, running probability."""
     n = len(explanation.tokens)
-    width = min(40.0, max(8.0, 0.28 * n + 2))
+    width = min(26.0, max(8.0, 0.28 * n + 2))
     figure, (bars, heat, line) = plt.subplots(3, 1, figsize=(width, 7.5), sharex=True, constrained_layout=True,
                                               gridspec_kw={"height_ratios": [2.2, 1.6, 1.6]})
     positions = range(n)
@@ -153,7 +153,7 @@ def explanation_figure(explanation: Explanation, path: Path) -> None:
     line.axhline(0.5, color="#aaa", linestyle="--", linewidth=0.8)
     line.set_ylim(0, 1)
     line.set_ylabel("P(positive)\nso far")
-    step = max(1, n // 150)
+    step = max(1, -(-n // 90))  # at most ~90 labels stay readable
     line.set_xticks(list(positions)[::step], [t + ("?" if u else "") for t, u in
                                               zip(explanation.tokens[::step], explanation.unknown[::step])],
                     rotation=70, fontsize=8)

@@ -66,8 +66,8 @@ def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -
         train, validation = _stratified_split(train, config.validation_split, config.split_seed)
     if limit is not None and limit < len(train):
         n_val = max(2, round(limit * config.validation_split / (1 - config.validation_split)))
-        train = _balanced_sample(train, limit, config.split_seed)
-        validation = _balanced_sample(validation, min(n_val, len(validation)), config.split_seed)
+        train = balanced_sample(train, limit, config.split_seed)
+        validation = balanced_sample(validation, min(n_val, len(validation)), config.split_seed)
     return {"train": train, "validation": validation, "test": test}
 
 
@@ -87,7 +87,7 @@ def _movie_split(reviews: Reviews, fraction: float, seed: int) -> tuple[Reviews,
     return _take(reviews, np.sort(keep)), _take(reviews, np.sort(held))
 
 
-def _balanced_sample(reviews: Reviews, n: int, seed: int) -> Reviews:
+def balanced_sample(reviews: Reviews, n: int, seed: int) -> Reviews:
     if n >= len(reviews):
         return reviews
     labels = np.asarray(reviews.labels)

@@ -1,0 +1,49 @@
+"""The Python API in a few calls, for notebooks and scripts: the same work as the command line, same files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import Config, apply_override, load_preset
+from .data.prepare import balanced_sample, encode_reviews, split_corpus
+from .data.sources import Corpus, load_corpus, resolve_data_path
+from .evaluate import evaluate_split
+from .explain import Explanation, explain
+from .predict import Predictor, load_model
+
+
+def load_data(path: str | Path | None = None, unlabelled: bool = False) -> Corpus:
+    """The reviews (aclImdb archive or folder, or CSV); path None: $LSTM_SENTIMENT_DATA or the downloaded archive."""
+    return load_corpus(resolve_data_path(path), include_unsup=unlabelled)
+
+
+def make_config(preset: str = "quick", overrides: dict[str, object] | None = None) -> Config:
+    """A preset with `{"section.key": value}` overrides applied (validated as `--set` values are)."""
+    config = load_preset(preset)
+    for key, value in (overrides or {}).items():
+        text = repr(value).lower() if isinstance(value, bool) else repr(value)
+        apply_override(config, f"{key}={text}")
+    return config
+
+
+def train(preset: str = "quick", data: str | Path | None = None, out: str | Path = "runs/api",
+          overrides: dict[str, object] | None = None, limit: int | None = None, progress: bool = True) -> dict:
+    """Train like `lstm-sentiment train`; returns metrics.json's content. The model directory is `out`."""
+    from .runner import RunOptions, train_run
+
+    options = RunOptions(str(resolve_data_path(data)), limit=limit, preset=preset)
+    return train_run(make_config(preset, overrides), options, Path(out), progress=progress)
+
+
+def evaluate(model: str | Path | Predictor | None = None, data: str | Path | None = None, split: str = "test",
+             limit: int | None = None) -> dict:
+    """The `evaluate --json` metrics of a model on a split (on `limit` reviews, half of each label, if given)."""
+    predictor = model if isinstance(model, Predictor) else load_model(model)
+    reviews = split_corpus(load_data(data), predictor.config.data)[split]
+    if limit is not None:  # a seeded sample with both labels in equal numbers
+        reviews = balanced_sample(reviews, limit, seed=0)
+    encoded = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
+    return evaluate_split(predictor.model, encoded, predictor.config.data.padding, predictor.device)[0]
+
+
+__all__ = ["Explanation", "evaluate", "explain", "load_data", "load_model", "make_config", "train"]
