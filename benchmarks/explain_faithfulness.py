@@ -74,8 +74,14 @@ def main() -> None:
             break
     summary = {method: {f"top{k}": round(float(np.mean([row[i] for row in rows])), 4)
                         for i, k in enumerate(DELETIONS)} for method, rows in results.items()}
-    print(json.dumps({"model": predictor.name, "reviews": used, "mean_drop_of_predicted_class_probability": summary},
-                     indent=2))
+    # Area under the deletion curve per review (mean drop over the k values), compared review by review.
+    area = {method: np.array([np.mean(row) for row in rows]) for method, rows in results.items()}
+    difference = area["integrated-gradients"] - area["occlusion"]
+    paired = {"integrated_gradients_minus_occlusion": round(float(difference.mean()), 4),
+              "standard_error": round(float(difference.std(ddof=1) / np.sqrt(len(difference))), 4)}
+    print(json.dumps({"model": predictor.name, "reviews": used, "mean_drop_of_predicted_class_probability": summary,
+                      "mean_drop_over_k": {m: round(float(a.mean()), 4) for m, a in area.items()},
+                      "paired_difference": paired}, indent=2))
     print("\n| method | " + " | ".join(f"delete top {k}" for k in DELETIONS) + " |")
     print("| --- |" + " --- |" * len(DELETIONS))
     for method, row in summary.items():
