@@ -68,15 +68,16 @@ def save_model_files(run_dir: Path, model: SentimentClassifier | None, config: C
 
 def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, int]:
     """A distributable copy of a model directory: weights stored in `dtype` (loading always computes in float32),
-    config, vocabulary and the training run's metrics as provenance. Returns the size of each file in bytes."""
+    config, vocabulary and the training run's metrics and history as provenance. Returns the size of each file in bytes."""
     model, _, vocab = load_model_files(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     raw_config = read_json(run_dir / CONFIG)
     write_json(out / CONFIG, {**raw_config, "weights_dtype": dtype})
     atomic_write(out / VOCAB, vocab.save)
     save_weights(model, out / WEIGHTS, getattr(torch, dtype))
-    if (run_dir / METRICS).exists():
-        write_json(out / METRICS, read_json(run_dir / METRICS))
+    for name in (METRICS, HISTORY):  # provenance, and the curves of `report`
+        if (run_dir / name).exists():
+            write_json(out / name, read_json(run_dir / name))
     return {path.name: path.stat().st_size for path in sorted(out.iterdir()) if path.is_file()}
 
 
