@@ -131,3 +131,11 @@ def test_cli_rejects_bad_input(tmp_path, capsys):
     assert main(["explain", "good film", "--out", str(tmp_path / "e.txt")]) == 2
     assert ".html or .png" in capsys.readouterr().err
     assert main(["explain", "!!!"]) == 0  # punctuation is a token: explained, not an error
+
+
+def test_explain_uses_the_shipped_model_by_default(capsys):
+    assert main(["explain", "What a wonderful film, I loved every minute", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["label"] == "positive"
+    strongest = max(zip(payload["contributions"], payload["tokens"]))[1]
+    assert strongest in ("wonderful", "loved")
