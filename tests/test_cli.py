@@ -199,7 +199,8 @@ def test_pack_stores_float16_weights_that_predict_the_same(capsys, trained_run, 
     packed = tmp_path / "packed"
     code, printed, _ = run_cli(capsys, "pack", "--model", trained_run, "--out", packed)
     assert code == 0 and "MB" in printed
-    assert {p.name for p in packed.iterdir()} == {"model.safetensors", "config.json", "vocab.json", "metrics.json"}
+    assert {p.name for p in packed.iterdir()} == {"model.safetensors", "config.json", "vocab.json", "metrics.json",
+                                                  "history.json"}
     with safe_open(packed / "model.safetensors", "pt") as weights:
         assert {weights.get_tensor(k).dtype for k in weights.keys()} == {torch.float16}
     assert (packed / "model.safetensors").stat().st_size < 0.6 * (trained_run / "model.safetensors").stat().st_size

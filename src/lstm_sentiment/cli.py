@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
-import time
 from pathlib import Path
 
+from .cli_inspect import plot_data_stats, run_explain, run_report
+from .cli_runs import run_pretrain, run_train
 from .errors import UserError
 
 
@@ -164,146 +164,6 @@ def run_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def plot_data_stats(corpus, path: str, maxlen: int | None) -> dict:
-    from .data.stats import plot_stats
-
-    if maxlen is None:
-        from .predict import default_model_dir
-        from .runs import load_model_files
-
-        folder = default_model_dir()
-        maxlen = load_model_files(folder)[1].data.maxlen if folder else 200
-    if maxlen < 1:
-        raise UserError("--maxlen must be at least 1")
-    out = Path(path)
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--plot {path}: use a .png file name")
-    try:
-        summary = plot_stats(corpus, maxlen, out)
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror}") from None
-    print(f"plot written to {out} (maxlen {maxlen} truncates {summary['truncated_share']:.1%} of training reviews)",
-          file=sys.stderr)
-    return {**summary, "file": str(out)}
-
-
-def resolve_config(args: argparse.Namespace, base=None):
-    """The preset or config file (or `base`), then --epochs/--seed/--device, then every --set."""
-    from .config import apply_override, load_config_file, load_preset, set_field
-
-    default = "best" if args.command == "pretrain" else "seed000"
-    if args.config or args.preset or base is None:
-        config = load_config_file(args.config) if args.config else load_preset(args.preset or default)
-    else:
-        config = copy.deepcopy(base)
-    for flag in ("epochs", "seed", "device"):
-        value = getattr(args, flag)
-        if value is not None:
-            section = config.pretrain if flag == "epochs" and args.command == "pretrain" else config.train
-            set_field(section, flag, value, f"--{flag}")
-    for assignment in args.set:
-        apply_override(config, assignment)
-    return config.validate()
-
-
-def run_train(args: argparse.Namespace) -> int:
-    from .runner import RunOptions, train_run
-
-    if args.no_test and args.time_to_accuracy is not None:
-        raise UserError("--time-to-accuracy measures the test split; it cannot be combined with --no-test")
-    if args.checkpoint_every < 0:
-        raise UserError("--checkpoint-every must be >= 0")
-    if args.resume:
-        config, options, out, checkpoint = resume_arguments(args)
-    else:
-        from .data.sources import resolve_data_path
-
-        config = resolve_config(args)
-        if args.limit is not None and args.limit < 2:
-            raise UserError("--limit must be at least 2")
-        name = args.preset or (Path(args.config).stem if args.config else "seed000")
-        out = Path(args.out) if args.out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        if args.pretrained and not Path(args.pretrained).is_dir():
-            raise UserError(f"--pretrained {args.pretrained}: no such directory")
-        options = RunOptions(str(resolve_data_path(args.data)), args.limit, not args.no_cache, name,
-                             args.time_to_accuracy, "validation" if args.no_test else "test", args.checkpoint_every,
-                             str(Path(args.pretrained).resolve()) if args.pretrained else None)
-        checkpoint = None
-    from .train import Interrupted
-
-    try:
-        metrics = train_run(config, options, out, progress=not args.quiet, resume=checkpoint)
-    except Interrupted as stop:
-        print(f"lstm-sentiment: {stop}; checkpoint saved. Continue with: lstm-sentiment train --resume {out}",
-              file=sys.stderr)
-        return 130
-    print(f"{metrics['split']} accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
-          f"{metrics['epochs_run']}, {metrics['seconds']:.0f}s); model saved to {out}")
-    if options.time_to_accuracy is not None:
-        reached = metrics["time_to_accuracy"]
-        print(f"test accuracy {options.time_to_accuracy} first reached at epoch {reached['epoch']}, "
-              f"{reached['seconds']}s" if reached["epoch"] else f"test accuracy never reached {options.time_to_accuracy}")
-    return 0
-
-
-def run_pretrain(args: argparse.Namespace) -> int:
-    from .pretrain import PretrainOptions, pretrain_run
-    from .train import Interrupted
-
-    if args.checkpoint_every < 0:
-        raise UserError("--checkpoint-every must be >= 0")
-    if args.resume:
-        config, options, out, checkpoint = resume_arguments(args, PretrainOptions)
-    else:
-        from .data.sources import resolve_data_path
-
-        config = resolve_config(args)
-        name = args.preset or (Path(args.config).stem if args.config else "best")
-        out = Path(args.out) if args.out else Path("runs") / f"lm-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        options = PretrainOptions(str(resolve_data_path(args.data)), args.limit, not args.no_cache, name,
-                                  args.checkpoint_every)
-        checkpoint = None
-    try:
-        metrics = pretrain_run(config, options, out, progress=not args.quiet, resume=checkpoint)
-    except Interrupted as stop:
-        print(f"lstm-sentiment: {stop}; checkpoint saved. Continue with: lstm-sentiment pretrain --resume {out}",
-              file=sys.stderr)
-        return 130
-    print(f"validation perplexity {metrics['validation_perplexity']:.1f} after {metrics['epochs']} epochs "
-          f"({metrics['seconds']:.0f}s); language model saved to {out}; fine-tune with "
-          f"`lstm-sentiment train --pretrained {out}`")
-    return 0
-
-
-def resume_arguments(args: argparse.Namespace, options_type=None):
-    """The saved config and options of the run to resume; anything on the command line that would change the
-    config is refused, naming the keys."""
-    from .checkpoint import config_differences, load_checkpoint
-    from .config import config_from_dict
-    from .runner import RunOptions
-
-    if args.out and Path(args.out) != Path(args.resume):
-        raise UserError("--resume continues in its own directory; leave out --out")
-    out = Path(args.resume)
-    checkpoint = load_checkpoint(out)
-    saved = checkpoint.config
-    kind = "pretrain" if saved.get("kind") == "pretrain" else "train"
-    if kind != args.command:
-        raise UserError(f"{out} is a `{kind}` run; continue it with `lstm-sentiment {kind} --resume {out}`")
-    config = config_from_dict(saved["config"], source=str(out / "checkpoint.safetensors"))
-    differences = config_differences(saved["config"], resolve_config(args, base=config).to_dict())
-    if differences:  # flags that leave the config as it was are accepted
-        raise UserError(f"cannot resume {out} with a different config: {'; '.join(differences)}")
-    options = (options_type or RunOptions)(**saved["options"])
-    if args.data:
-        from .data.sources import resolve_data_path
-
-        options.data_path = str(resolve_data_path(args.data))
-    if args.checkpoint_every:
-        options.checkpoint_every = args.checkpoint_every
-    return config, options, out, checkpoint
-
-
 def run_evaluate(args: argparse.Namespace) -> int:
     from .data.prepare import encode_reviews, split_corpus
     from .data.sources import load_corpus, resolve_data_path
@@ -364,60 +224,6 @@ def run_predict(args: argparse.Namespace) -> int:
             shown = " ".join(prediction.text.split())
             shown = shown if len(shown) <= 70 else shown[:67] + "..."
             print(f"{prediction.label:<8}  {prediction.probability:.4f}  {shown}")
-    return 0
-
-
-def run_explain(args: argparse.Namespace) -> int:
-    from .explain import explain
-    from .predict import load_model
-
-    if not args.text.strip():
-        raise UserError("empty review text")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() not in (".html", ".png"):
-        raise UserError(f"--out {out}: use a .html or .png file name")
-    explanation = explain(load_model(args.model, device="auto"), args.text, args.method)
-    if out is not None:
-        from .explain_view import write_explanation
-
-        try:
-            write_explanation(explanation, out)
-        except OSError as exc:
-            raise UserError(f"cannot write {out}: {exc.strerror}") from None
-    if args.json:
-        print(json.dumps(explanation.to_dict(), ensure_ascii=False))
-    elif out is None or args.out:
-        strongest = sorted(zip(explanation.contributions, explanation.tokens), key=lambda item: -abs(item[0]))[:8]
-        print(f"{explanation.label}  P(positive) = {explanation.probability:.4f}")
-        print("strongest words: " + ", ".join(f"{token} {value:+.2f}" for value, token in strongest))
-        if explanation.truncated_tokens:
-            print(f"note: {explanation.truncated_tokens} tokens beyond maxlen cut at the {explanation.truncated_side}")
-        if out is not None:
-            print(f"written to {out}")
-    return 0
-
-
-def run_report(args: argparse.Namespace) -> int:
-    from .data.sources import resolve_data_path
-    from .predict import load_model
-    from .report import build_report
-    from .runs import METRICS, read_json
-
-    from .predict import resolve_model_dir
-
-    run_dir = resolve_model_dir(args.run_dir)
-    predictor = load_model(run_dir, device="auto")
-    run_metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).exists() else {}
-    split = args.split or run_metrics.get("split", "test")
-    data = args.data or (run_metrics.get("data") if run_metrics.get("data") and Path(run_metrics["data"]).exists()
-                         else None)
-    page = build_report(predictor, run_dir, resolve_data_path(data), split)
-    out = Path(args.out) if args.out else (run_dir if args.run_dir else Path(".")) / "report.html"
-    try:
-        out.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror}") from None
-    print(f"report written to {out}")
     return 0
 
 

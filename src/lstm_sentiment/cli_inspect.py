@@ -1,0 +1,85 @@
+"""The commands that look inside data and models: `data stats --plot`, `explain`, `report`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+
+def plot_data_stats(corpus, path: str, maxlen: int | None) -> dict:
+    from .data.stats import plot_stats
+
+    if maxlen is None:
+        from .predict import default_model_dir
+        from .runs import load_model_files
+
+        folder = default_model_dir()
+        maxlen = load_model_files(folder)[1].data.maxlen if folder else 200
+    if maxlen < 1:
+        raise UserError("--maxlen must be at least 1")
+    out = Path(path)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--plot {path}: use a .png file name")
+    try:
+        summary = plot_stats(corpus, maxlen, out)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"plot written to {out} (maxlen {maxlen} truncates {summary['truncated_share']:.1%} of training reviews)",
+          file=sys.stderr)
+    return {**summary, "file": str(out)}
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+    from .predict import load_model
+
+    if not args.text.strip():
+        raise UserError("empty review text")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".html", ".png"):
+        raise UserError(f"--out {out}: use a .html or .png file name")
+    explanation = explain(load_model(args.model, device="auto"), args.text, args.method)
+    if out is not None:
+        from .explain_view import write_explanation
+
+        try:
+            write_explanation(explanation, out)
+        except OSError as exc:
+            raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    if args.json:
+        print(json.dumps(explanation.to_dict(), ensure_ascii=False))
+    elif out is None or args.out:
+        strongest = sorted(zip(explanation.contributions, explanation.tokens), key=lambda item: -abs(item[0]))[:8]
+        print(f"{explanation.label}  P(positive) = {explanation.probability:.4f}")
+        print("strongest words: " + ", ".join(f"{token} {value:+.2f}" for value, token in strongest))
+        if explanation.truncated_tokens:
+            print(f"note: {explanation.truncated_tokens} tokens beyond maxlen cut at the {explanation.truncated_side}")
+        if out is not None:
+            print(f"written to {out}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .data.sources import resolve_data_path
+    from .predict import load_model, resolve_model_dir
+    from .report import build_report
+    from .runs import METRICS, read_json
+
+    run_dir = resolve_model_dir(args.run_dir)
+    predictor = load_model(run_dir, device="auto")
+    run_metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).exists() else {}
+    split = args.split or run_metrics.get("split", "test")
+    data = args.data or (run_metrics.get("data") if run_metrics.get("data") and Path(run_metrics["data"]).exists()
+                         else None)
+    page = build_report(predictor, run_dir, resolve_data_path(data), split)
+    out = Path(args.out) if args.out else (run_dir if args.run_dir else Path(".")) / "report.html"
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"report written to {out}")
+    return 0
