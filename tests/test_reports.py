@@ -91,3 +91,12 @@ def test_walkthrough_notebook_runs(tmp_path, small_archive, monkeypatch):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert (tmp_path / "runs" / "model" / "model.safetensors").exists()
+
+
+def test_report_and_stats_plot_work_with_the_shipped_model(tmp_path, small_archive, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--data", str(small_archive)]) == 0  # no RUN_DIR: the shipped model
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Run report: default_model" in page and "data:image/png;base64," in page
+    assert main(["data", "stats", "--data", str(small_archive), "--plot", "stats.png"]) == 0  # its maxlen
+    assert (tmp_path / "stats.png").read_bytes()[:8] == PNG
