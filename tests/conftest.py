@@ -111,6 +111,19 @@ learning_rate = 0.02
 """
 
 
+def train_tiny_run(folder: Path, archive: Path, epochs: int, config_text: str = TINY_CONFIG,
+                   *extra: str) -> Path:
+    """A tiny model trained on the fixture archive: the model directory for tests that need one."""
+    from lstm_sentiment.cli import main
+
+    config = folder / "tiny.toml"
+    config.write_text(config_text)
+    out = folder / "run"
+    assert main(["train", "--config", str(config), "--data", str(archive), "--out", str(out), "--quiet",
+                 "--epochs", str(epochs), "--no-cache", *extra]) == 0
+    return out
+
+
 @pytest.fixture
 def tiny_config(tmp_path) -> Path:
     path = tmp_path / "tiny.toml"

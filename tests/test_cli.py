@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from conftest import TINY_CONFIG
+from conftest import train_tiny_run
 from lstm_sentiment.cli import main
 
 
@@ -21,13 +21,7 @@ def run_cli(capsys, *args):
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, small_archive):
-    folder = tmp_path_factory.mktemp("trained")
-    config = folder / "tiny.toml"
-    config.write_text(TINY_CONFIG)
-    out = folder / "run"
-    assert main(["train", "--config", str(config), "--data", str(small_archive), "--out", str(out), "--quiet",
-                 "--epochs", "6", "--no-cache"]) == 0
-    return out
+    return train_tiny_run(tmp_path_factory.mktemp("trained"), small_archive, 6)
 
 
 def test_data_stats_json(capsys, small_archive):

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 import torch
 
-from conftest import TINY_CONFIG
+from conftest import TINY_CONFIG, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.explain import explain, integrated_gradients, occlusion, visible_tokens
 from lstm_sentiment.predict import load_model
@@ -20,13 +20,9 @@ REVIEW = "The plot was dull and the acting awful, but the ending was wonderful a
 
 @pytest.fixture(scope="module", params=["unidirectional", "bidirectional"])
 def run_dir(request, tmp_path_factory, small_archive):
-    folder = tmp_path_factory.mktemp("explain")
-    config = folder / "tiny.toml"
-    config.write_text(TINY_CONFIG.replace("[model]", f"[model]\nbidirectional = {str(request.param == 'bidirectional').lower()}"))
-    out = folder / "run"
-    assert main(["train", "--config", str(config), "--data", str(small_archive), "--out", str(out), "--quiet",
-                 "--epochs", "4", "--no-cache"]) == 0
-    return out
+    bidirectional = str(request.param == "bidirectional").lower()
+    return train_tiny_run(tmp_path_factory.mktemp("explain"), small_archive, 4,
+                          TINY_CONFIG.replace("[model]", f"[model]\nbidirectional = {bidirectional}"))
 
 
 @pytest.fixture(scope="module")

@@ -36,10 +36,9 @@ learning_rate = 0.01
 
 
 @pytest.fixture
-def pretrain_config(tmp_path) -> Path:
-    path = tmp_path / "tiny-lm.toml"
-    path.write_text(TINY_PRETRAIN)
-    return path
+def pretrain_config(tiny_config) -> Path:
+    tiny_config.write_text(TINY_PRETRAIN)
+    return tiny_config
 
 
 def tiny_lm(vocab: int = 50, negatives: int = 16, streams: int = 2) -> LanguageModel:

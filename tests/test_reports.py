@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_CONFIG
+from conftest import TINY_CONFIG, train_tiny_run
 from lstm_sentiment.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -16,13 +16,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, small_archive):
-    folder = tmp_path_factory.mktemp("report")
-    config = folder / "tiny.toml"
-    config.write_text(TINY_CONFIG)
-    out = folder / "run"
-    assert main(["train", "--config", str(config), "--data", str(small_archive), "--out", str(out), "--quiet",
-                 "--epochs", "3", "--no-cache"]) == 0
-    return out
+    return train_tiny_run(tmp_path_factory.mktemp("report"), small_archive, 3)
 
 
 def test_data_stats_plot(tmp_path, small_archive, capsys):
@@ -68,11 +62,7 @@ def test_report_is_one_self_contained_page(run_dir, small_archive, tmp_path, cap
 
 
 def test_report_of_a_validation_only_run_stays_off_the_test_split(tmp_path, small_archive):
-    config = tmp_path / "tiny.toml"
-    config.write_text(TINY_CONFIG)
-    out = tmp_path / "run"
-    assert main(["train", "--config", str(config), "--data", str(small_archive), "--out", str(out), "--quiet",
-                 "--epochs", "1", "--no-cache", "--no-test"]) == 0
+    out = train_tiny_run(tmp_path, small_archive, 1, TINY_CONFIG, "--no-test")
     assert main(["report", str(out), "--data", str(small_archive)]) == 0
     assert "validation split" in (out / "report.html").read_text(encoding="utf-8")
 

@@ -20,6 +20,31 @@ def _add_data_flag(parser: argparse.ArgumentParser) -> None:
                         help="CSV only: skip malformed rows (and report how many) instead of stopping at the first")
 
 
+def _add_run_flags(parser: argparse.ArgumentParser, out: str, default_preset: str, epochs: str, tables: str,
+                   steps: str, example: str) -> None:
+    """The flags `train` and `pretrain` share."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--preset", default=None,
+                        help=f"named preset (see `lstm-sentiment presets`); default {default_preset}")
+    source.add_argument("--config", metavar="FILE.toml", help=f"TOML file with {tables} tables")
+    _add_data_flag(parser)
+    parser.add_argument("--out", metavar=out, help="output directory (default: under runs/, named after the preset and the time)")
+    parser.add_argument("--epochs", type=int, help=f"override {epochs}")
+    parser.add_argument("--seed", type=int, help="override train.seed")
+    parser.add_argument("--limit", type=int, metavar="N",
+                        help="use a seeded, label-balanced sample of N training reviews (quick trials)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help=f"override any config value, e.g. --set {example} (repeatable)")
+    parser.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the prepared-tensor cache")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--resume", metavar=out,
+                        help="continue an interrupted run from its last checkpoint (same config; flags that would "
+                             "change it are refused)")
+    parser.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                        help=f"also checkpoint every N {steps} (always at the end of each epoch)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lstm-sentiment",
                                      description="Train, evaluate and use LSTM sentiment classifiers on IMDb reviews.")
@@ -40,53 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="maxlen to mark on the length plot (default: the shipped model's)")
 
     train = commands.add_parser("train", help="train a classifier and write a model directory")
-    source = train.add_mutually_exclusive_group()
-    source.add_argument("--preset", default=None, help="named preset (see `lstm-sentiment presets`); default seed000")
-    source.add_argument("--config", metavar="FILE.toml", help="TOML file with [data], [model], [train] tables")
-    _add_data_flag(train)
-    train.add_argument("--out", metavar="RUN_DIR", help="run directory (default: runs/PRESET-TIMESTAMP)")
-    train.add_argument("--epochs", type=int, help="override train.epochs")
-    train.add_argument("--seed", type=int, help="override train.seed")
-    train.add_argument("--limit", type=int, metavar="N",
-                       help="train on a seeded, label-balanced sample of N training reviews (quick trials)")
-    train.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                       help="override any config value, e.g. --set model.bidirectional=true (repeatable)")
-    train.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
-    train.add_argument("--no-cache", action="store_true", help="do not read or write the prepared-tensor cache")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
-    train.add_argument("--resume", metavar="RUN_DIR",
-                       help="continue an interrupted run from its last checkpoint (same config; flags that would "
-                            "change it are refused)")
-    train.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
-                       help="also checkpoint every N optimizer steps (always at the end of each epoch)")
+    _add_run_flags(train, "RUN_DIR", "seed000", "train.epochs", "[data], [model], [train]",
+                   "optimizer steps", "model.bidirectional=true")
     train.add_argument("--no-test", action="store_true",
                        help="report final metrics on the validation split and never touch the test split "
                             "(for runs that compare settings)")
     train.add_argument("--time-to-accuracy", type=float, metavar="ACC",
                        help="also measure test accuracy after each epoch (reported only, never used to choose the "
                             "model) and record in metrics.json when it first reaches ACC")
-
     train.add_argument("--pretrained", metavar="LM_DIR",
                        help="start the embedding and first LSTM layer from `lstm-sentiment pretrain` output")
 
     pretrain = commands.add_parser("pretrain", help="pretrain a bidirectional LSTM language model on the training "
                                                     "and unlabelled reviews (for `train --pretrained`)")
-    source = pretrain.add_mutually_exclusive_group()
-    source.add_argument("--preset", default=None, help="named preset with a [pretrain] table (default: best)")
-    source.add_argument("--config", metavar="FILE.toml", help="TOML file with [data], [model], [pretrain] tables")
-    _add_data_flag(pretrain)
-    pretrain.add_argument("--out", metavar="LM_DIR", help="output directory (default: runs/lm-PRESET-TIMESTAMP)")
-    pretrain.add_argument("--epochs", type=int, help="override pretrain.epochs")
-    pretrain.add_argument("--seed", type=int, help="override train.seed")
-    pretrain.add_argument("--limit", type=int, metavar="N", help="use N training reviews (quick trials)")
-    pretrain.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                          help="override any config value, e.g. --set pretrain.bptt=70 (repeatable)")
-    pretrain.add_argument("--device", help="auto (default), cpu, cuda or cuda:N")
-    pretrain.add_argument("--no-cache", action="store_true", help="do not read or write the prepared-tensor cache")
-    pretrain.add_argument("--quiet", action="store_true", help="no progress bars")
-    pretrain.add_argument("--resume", metavar="LM_DIR", help="continue an interrupted pretraining run")
-    pretrain.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
-                          help="also checkpoint every N windows (always at the end of each epoch)")
+    _add_run_flags(pretrain, "LM_DIR", "best", "pretrain.epochs", "[data], [model], [pretrain]", "windows",
+                   "pretrain.bptt=70")
 
     evaluate = commands.add_parser("evaluate", help="metrics of a trained model on a split")
     evaluate.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
