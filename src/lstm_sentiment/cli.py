@@ -28,7 +28,8 @@ def _add_run_flags(parser: argparse.ArgumentParser, out: str, default_preset: st
                         help=f"named preset (see `lstm-sentiment presets`); default {default_preset}")
     source.add_argument("--config", metavar="FILE.toml", help=f"TOML file with {tables} tables")
     _add_data_flag(parser)
-    parser.add_argument("--out", metavar=out, help="output directory (default: under runs/, named after the preset and the time)")
+    parser.add_argument("--out", metavar=out,
+                        help="output directory (default: under runs/, named after the preset and the time)")
     parser.add_argument("--epochs", type=int, help=f"override {epochs}")
     parser.add_argument("--seed", type=int, help="override train.seed")
     parser.add_argument("--limit", type=int, metavar="N",
