@@ -117,6 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--out", metavar="DIR", required=True, help="directory to write")
     pack.add_argument("--dtype", default="float16", choices=("float16", "bfloat16", "float32"))
 
+    serve = commands.add_parser("serve", help="an HTTP API (/predict, /explain, /model, /health, docs at /docs) "
+                                              "and a page for trying reviews at /; needs the [serve] extra")
+    serve.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1; "
+                                                          "0.0.0.0 listens on every interface)")
+    serve.add_argument("--port", type=int, default=8000, help="default: 8000")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model and a "
+                                                               "share of the cores (default: 1)")
+    serve.add_argument("--max-body-bytes", type=int, default=1 << 20, help="largest request body (default: 1 MiB)")
+    serve.add_argument("--max-texts", type=int, default=256, help="texts per /predict request (default: 256)")
+    serve.add_argument("--max-chars", type=int, default=50_000, help="characters per text (default: 50000)")
+    serve.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+
     commands.add_parser("presets", help="list the named presets")
     return parser
 
@@ -234,6 +247,16 @@ def run_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve.server import serve
+    from .serve.settings import ServeSettings
+
+    serve(ServeSettings(model=args.model, host=args.host, port=args.port, workers=args.workers,
+                        max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_chars=args.max_chars,
+                        device=args.device))
+    return 0
+
+
 def run_presets(args: argparse.Namespace) -> int:
     from .config import load_preset, preset_names
 
@@ -247,4 +270,5 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
-            "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "pretrain": run_pretrain}
+            "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "pretrain": run_pretrain,
+            "serve": run_serve}

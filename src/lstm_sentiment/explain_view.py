@@ -86,39 +86,49 @@ def contribution_spans(explanation: Explanation) -> str:
     return " ".join(spans)
 
 
-def explanation_html(explanation: Explanation, title: str = "lstm-sentiment explain") -> str:
-    truncated = ""
-    if explanation.truncated_tokens:
-        truncated = (f"<p class='note'>The model reads at most {len(explanation.tokens)} tokens: the first "
-                     if explanation.truncated_side == "start" else
-                     f"<p class='note'>The model reads at most {len(explanation.tokens)} tokens: the last ")
-        truncated += f"{explanation.truncated_tokens} tokens of this review were cut and are not shown.</p>"
+def _truncation_note(explanation: Explanation) -> str:
+    if not explanation.truncated_tokens:
+        return ""
+    side = "first" if explanation.truncated_side == "start" else "last"
+    return (f"<p class='note'>The model reads at most {len(explanation.tokens)} tokens: the {side} "
+            f"{explanation.truncated_tokens} tokens of this review were cut and are not shown.</p>")
+
+
+def explanation_fragment(explanation: Explanation) -> str:
+    """The verdict, the coloured review and the gate strips as an HTML fragment (the server's page embeds it)."""
     verdict_colour = POSITIVE_COLOUR if explanation.label == "positive" else NEGATIVE_COLOUR
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; max-width: 70em; color: #222; }}
-.review {{ line-height: 2em; font-size: 1.05em; }}
-.review span {{ padding: 0.15em 0.2em; border-radius: 3px; margin-right: 0.1em; }}
-.strips {{ overflow-x: auto; border: 1px solid #ddd; padding: 0.5em; }}
-.note {{ color: #666; font-size: 0.9em; }}
-</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p>Prediction: <strong style="color:{verdict_colour}">{explanation.label}</strong>,
+    return f"""<p class="verdict">Prediction: <strong style="color:{verdict_colour}">{explanation.label}</strong>,
 P(positive) = {explanation.probability:.3f}</p>
 <h2>Which words decided</h2>
 <p class="note">Each token is coloured by its contribution ({html.escape(explanation.method)}):
 <span style="background:{POSITIVE_COLOUR};color:white;padding:0 0.3em">towards positive</span>
 <span style="background:{NEGATIVE_COLOUR};color:white;padding:0 0.3em">towards negative</span>;
 hover for the value. Dotted: unknown words.</p>
-{truncated}
+{_truncation_note(explanation)}
 <div class="review">{contribution_spans(explanation)}</div>
 <h2>Inside the LSTM, token by token</h2>
 <p class="note">Mean activation of the last layer's forget, input and output gates (white 0, dark 1), the size of
 the cell state C<sub>t</sub> (scaled to its maximum), and the probability of "positive" had the review ended at that
 token.</p>
 <div class="strips">{_svg_strips(explanation)}</div>
-</body></html>
+"""
+
+
+FRAGMENT_STYLE = """.review { line-height: 2em; font-size: 1.05em; }
+.review span { padding: 0.15em 0.2em; border-radius: 3px; margin-right: 0.1em; }
+.strips { overflow-x: auto; border: 1px solid #ddd; padding: 0.5em; }
+.note { color: #666; font-size: 0.9em; }"""
+
+
+def explanation_html(explanation: Explanation, title: str = "lstm-sentiment explain") -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 70em; color: #222; }}
+{FRAGMENT_STYLE}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+{explanation_fragment(explanation)}</body></html>
 """
 
 

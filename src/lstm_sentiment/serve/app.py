@@ -1,0 +1,95 @@
+"""The FastAPI application: routes, limits and the page, around one loaded ModelService.
+
+No `from __future__ import annotations` here: FastAPI reads the request models from the route annotations.
+"""
+
+
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, Response
+
+from .. import __version__
+from ..data.sources import LABEL_NAMES
+from ..explain_view import FRAGMENT_STYLE, explanation_fragment
+from .body_limit import BodyLimit
+from .errors import install_error_handlers
+from .schemas import ErrorResponse, ExplainResponse, Health, ModelDescription, PredictResponse, request_models
+from .service import ModelService
+from .settings import ServeSettings
+
+# The page and its script come from this server only; inline styles are the explanation view's colours.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+               "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+REFUSALS = {status: {"model": ErrorResponse} for status in (400, 413, 422)}
+
+
+def _asset(name: str) -> str:
+    return (resources.files("lstm_sentiment.serve") / name).read_text(encoding="utf-8")
+
+
+def build_app(service: ModelService) -> FastAPI:
+    PredictRequest, ExplainRequest = request_models(service.settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        service.start()
+        yield
+        await service.close()
+
+    app = FastAPI(title="lstm-sentiment", version=__version__, lifespan=lifespan,
+                  description="Sentiment of movie reviews from an LSTM written from its gate equations. "
+                              "Try it at /.")
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=service.settings.max_body_bytes)
+    model_info = {"name": service.name, "version": service.version}
+    page = _asset("page.html").replace("/*FRAGMENT_STYLE*/", FRAGMENT_STYLE)
+    script = _asset("page.js")
+
+    @app.post("/predict", response_model=PredictResponse, responses=REFUSALS)
+    async def predict(request: PredictRequest) -> dict:
+        """P(positive) and the label for each text, in order. Concurrent requests share model calls."""
+        probabilities = await service.probabilities(request.texts)
+        return {"predictions": [{"label": LABEL_NAMES[int(p >= 0.5)], "probability": p} for p in probabilities],
+                "model": model_info}
+
+    @app.post("/explain", response_model=ExplainResponse, responses=REFUSALS)
+    async def explain(request: ExplainRequest) -> dict:
+        """The same numbers as `lstm-sentiment explain --json`: gates, running probability, contributions."""
+        return (await service.explain(request.text, request.method)).to_dict()
+
+    @app.post("/explain/html", response_class=HTMLResponse, responses=REFUSALS)
+    async def explain_html(request: ExplainRequest) -> HTMLResponse:
+        """The explanation as an HTML fragment (coloured review and gate strips), as the page shows it."""
+        return HTMLResponse(explanation_fragment(await service.explain(request.text, request.method)))
+
+    @app.get("/health", response_model=Health)
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/model", response_model=ModelDescription)
+    async def model() -> dict:
+        """The loaded model: its configuration, vocabulary size, recorded metrics and this server's limits."""
+        return service.describe()
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_POLICY})
+
+    @app.get("/page.js", include_in_schema=False)
+    async def page_script() -> Response:
+        return Response(script, media_type="text/javascript")
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """uvicorn's factory for worker processes (--workers N): the settings come as JSON in the environment."""
+    import torch
+
+    from .server import threads_per_worker
+
+    settings = ServeSettings.from_environment()
+    torch.set_num_threads(threads_per_worker(settings.workers))
+    return build_app(ModelService.load(settings))

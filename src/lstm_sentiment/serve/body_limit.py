@@ -1,0 +1,55 @@
+"""Refuse request bodies over the limit before anything parses them, whether or not Content-Length is sent."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length")
+        if declared is not None and not declared.isdigit():
+            await refuse(send, 400, f"body: invalid Content-Length {declared.decode('latin-1')!r}")
+            return
+        if declared is not None and int(declared) > self.max_bytes:
+            await refuse(send, 413, f"body: {int(declared)} bytes is over the limit of {self.max_bytes} bytes")
+            return
+        chunks, size = [], 0
+        while True:  # read the body up front (bounded), then replay it to the app
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await refuse(send, 413, f"body: over the limit of {self.max_bytes} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def refuse(send: Send, status: int, detail: str) -> None:
+    payload = json.dumps({"detail": detail, "field": "body"}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
