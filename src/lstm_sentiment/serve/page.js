@@ -43,6 +43,8 @@ async function run() {
   const text = review.value;
   error.textContent = "";
   if (!text.trim()) {
+    result.replaceChildren();
+    explanation.replaceChildren();
     error.textContent = "Type or paste a review first.";
     review.focus();
     return;
