@@ -23,7 +23,7 @@ import numpy as np
 from lstm_sentiment.runtime import cpuinfo_line
 from lstm_sentiment.serve.background import background_server
 
-RESULTS = Path(__file__).parent / "results" / "serve_load.json"
+RESULTS = Path(__file__).parent / "results"
 
 
 def typical_reviews(archive: Path | None, count: int = 2000, seed: int = 0) -> list[str]:
@@ -85,12 +85,14 @@ def main() -> None:
     parser.add_argument("--batch-requests", type=int, default=300, help="requests per batch scenario")
     parser.add_argument("--max-seconds", type=float, default=120, help="time limit per scenario")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--precision", default="float32", choices=("float32", "bfloat16"))
+    parser.add_argument("--out", type=Path, help="JSON file (default: results/serve_load-<workers>w-<precision>.json)")
     args = parser.parse_args()
 
     reviews = typical_reviews(Path(args.data))
     plan = [(1, c, args.requests) for c in (1, 8, 32)] + [(32, c, args.batch_requests) for c in (1, 8)]
-    flags = ["--workers", str(args.workers)] + (["--model", args.model] if args.model else [])
+    flags = ["--workers", str(args.workers), "--precision", args.precision]
+    flags += ["--model", args.model] if args.model else []
     rows = []
     with background_server(*flags) as url:
         for batch, concurrency, requests in plan:
@@ -98,9 +100,11 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
     words = [len(text.split()) for text in reviews]
     report = {"machine": f"{cpuinfo_line('model name') or 'unknown CPU'}", "server_workers": args.workers,
+              "precision": args.precision,
               "model": args.model or "default", "median_review_words": int(np.median(words)), "scenarios": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    out = args.out or RESULTS / f"serve_load-{args.workers}w-{args.precision}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
     print("\n| texts/request | concurrency | requests | errors | requests/s | reviews/s | p50 ms | p99 ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:

@@ -215,3 +215,32 @@ def test_serve_refuses_bad_settings(flags, capsys):
 def test_serve_refuses_a_missing_model_before_binding(tmp_path, capsys):
     assert main(["serve", "--model", str(tmp_path / "nothing"), "--port", "0"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_serve_refuses_shared_port_zero(capsys):
+    assert main(["serve", "--workers", "2", "--port", "0"]) == 2
+    assert "fixed --port" in capsys.readouterr().err
+
+
+def test_length_chunks_cover_every_review_once_with_little_padding():
+    import torch
+
+    from lstm_sentiment.predict import length_chunks
+
+    lengths = torch.tensor(sorted([600, 590, 420, 400, 399, 250, 240, 30, 29, 28, 3, 1] * 5, reverse=True))
+    chunks = length_chunks(lengths, max_rows=8)
+    covered = [i for chunk in chunks for i in range(len(lengths))[chunk]]
+    assert covered == list(range(len(lengths)))
+    for chunk in chunks:
+        part = lengths[chunk]
+        assert len(part) <= 8 and int(part.min()) >= 0.7 * int(part.max())
+
+
+def test_bfloat16_precision_is_close_to_float32_and_names_bad_values():
+    from lstm_sentiment.errors import UserError
+
+    exact = load_model(device="cpu").probabilities(REVIEWS)
+    fast = load_model(device="cpu", precision="bfloat16").probabilities(REVIEWS)
+    np.testing.assert_allclose(fast, exact, atol=0.02)
+    with pytest.raises(UserError, match="precision"):
+        load_model(device="cpu", precision="int4")

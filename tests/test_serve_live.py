@@ -119,7 +119,7 @@ def test_fuzzing_from_the_openapi_schema_finds_no_server_errors(server, tmp_path
     documented, well-typed, and never 5xx. (Whitespace-only reviews are valid JSON but have no words to
     explain, so accepting every schema-valid body is the one check left out.)"""
     command = [sys.executable, "-m", "schemathesis.cli", "run", server + "/openapi.json", "--checks", "all",
-               "--exclude-checks", "positive_data_acceptance", "--max-examples", "25", "--seed", "7",
+               "--exclude-checks", "positive_data_acceptance", "--max-examples", "60", "--seed", "7",
                "--workers", "1", "--no-color", "--request-timeout", "60",
                "--suppress-health-check", "too_slow", "--generation-database", "none"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=900)

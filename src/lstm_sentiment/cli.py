@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-texts", type=int, default=256, help="texts per /predict request (default: 256)")
     serve.add_argument("--max-chars", type=int, default=50_000, help="characters per text (default: 50000)")
     serve.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    serve.add_argument("--precision", default="float32", choices=("float32", "bfloat16"),
+                       help="bfloat16: about 1.5x faster on CPUs with native bf16 and on GPUs, probabilities within "
+                            "0.01 of float32 (default: float32, exact)")
 
     commands.add_parser("presets", help="list the named presets")
     return parser
@@ -253,7 +256,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     serve(ServeSettings(model=args.model, host=args.host, port=args.port, workers=args.workers,
                         max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_chars=args.max_chars,
-                        device=args.device))
+                        device=args.device, precision=args.precision))
     return 0
 
 

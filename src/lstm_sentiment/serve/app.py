@@ -23,6 +23,9 @@ from .settings import ServeSettings
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
                "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 REFUSALS = {status: {"model": ErrorResponse} for status in (400, 413, 422)}
+# Refusals stay JSON on the HTML route too; FastAPI would document them as the route's text/html otherwise.
+JSON_REFUSALS = {status: {"description": "refused: what is wrong, naming the field", "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}} for status in (400, 413, 422)}
 
 
 def _asset(name: str) -> str:
@@ -59,7 +62,7 @@ def build_app(service: ModelService) -> FastAPI:
         """The same numbers as `lstm-sentiment explain --json`: gates, running probability, contributions."""
         return (await service.explain(request.text, request.method)).to_dict()
 
-    @app.post("/explain/html", response_class=HTMLResponse, responses=REFUSALS)
+    @app.post("/explain/html", response_class=HTMLResponse, responses=JSON_REFUSALS)
     async def explain_html(request: ExplainRequest) -> HTMLResponse:
         """The explanation as an HTML fragment (coloured review and gate strips), as the page shows it."""
         return HTMLResponse(explanation_fragment(await service.explain(request.text, request.method)))
@@ -82,14 +85,3 @@ def build_app(service: ModelService) -> FastAPI:
         return Response(script, media_type="text/javascript")
 
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """uvicorn's factory for worker processes (--workers N): the settings come as JSON in the environment."""
-    import torch
-
-    from .server import threads_per_worker
-
-    settings = ServeSettings.from_environment()
-    torch.set_num_threads(threads_per_worker(settings.workers))
-    return build_app(ModelService.load(settings))

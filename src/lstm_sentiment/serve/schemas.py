@@ -60,6 +60,7 @@ class ModelDescription(BaseModel):
     metrics: dict | None = Field(description="the metrics the model directory records (test split unless the run "
                                              "kept away from it), or null")
     metrics_split: str | None
+    precision: Literal["float32", "bfloat16"]
     limits: dict[str, int]
 
 

@@ -1,36 +1,84 @@
-"""Start uvicorn: one process holding the model, or N worker processes that each load it."""
+"""Start the server: one process, or N processes sharing the port (SO_REUSEPORT; the kernel spreads connections).
+
+Two findings shape this file (benchmarks/README.md has the numbers):
+- The model runs on one OpenMP thread per worker thread. PyTorch's oneDNN LSTM called from a thread other than
+  the main one, with several OpenMP teams in the process, ran 5x slower than on the main thread; with one
+  thread per team it runs at full speed. Throughput then comes from processes: `--workers N`.
+- Listening sockets are created with protocol IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections
+  only then, and without it every keep-alive request waited 40 ms for a delayed ACK (uvicorn's own --workers
+  mode creates its socket without it).
+"""
 
 from __future__ import annotations
 
-import os
+import multiprocessing
+import socket
 
 from ..errors import UserError
 from .settings import ServeSettings
 
 
-def threads_per_worker(workers: int) -> int:
-    """Split the cores between worker processes so N copies of the model do not fight over them."""
-    return max(1, (os.cpu_count() or 1) // workers)
+def listening_socket(host: str, port: int, share_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
+def run_worker(settings: ServeSettings, service=None) -> None:
+    """One process: the API on its event loop, the model on its worker threads."""
+    import torch
+    import uvicorn
+
+    from .app import build_app
+    from .service import ModelService
+
+    torch.set_num_threads(1)
+    service = service or ModelService.load(settings)
+    sock = listening_socket(settings.host, settings.port, settings.workers > 1)
+    server = uvicorn.Server(uvicorn.Config(build_app(service), log_level="warning", timeout_keep_alive=30))
+    server.run(sockets=[sock])
 
 
 def serve(settings: ServeSettings) -> None:
     try:
-        import uvicorn
-
-        from .app import build_app
-        from .service import ModelService
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
     except ImportError as exc:
         raise UserError(f"serving needs the [serve] extra ({exc.name} is missing): "
                         "pip install 'lstm-sentiment[serve]'") from None
-    import torch
+    from .service import ModelService
 
-    torch.set_num_threads(threads_per_worker(settings.workers))
+    if settings.workers > 1 and not hasattr(socket, "SO_REUSEPORT"):
+        raise UserError("--workers above 1 needs SO_REUSEPORT (Linux, BSD, macOS); run one worker per port instead")
+    if settings.workers > 1 and settings.port == 0:
+        raise UserError("--workers above 1 needs a fixed --port (the workers share it)")
     service = ModelService.load(settings)  # a bad --model fails here, with a message, before any port is bound
-    print(f"serving model {service.name} ({service.version}) at http://{settings.host}:{settings.port}/ "
-          f"(API docs at /docs); Ctrl-C stops", flush=True)
+    listening_socket(settings.host, settings.port, settings.workers > 1).close()  # port taken: say so now
+    print(f"serving model {service.name} ({service.version}) with {settings.workers} worker(s) at "
+          f"http://{settings.host}:{settings.port}/ (API docs at /docs); Ctrl-C stops", flush=True)
     if settings.workers == 1:
-        uvicorn.run(build_app(service), host=settings.host, port=settings.port, log_level="warning")
+        run_worker(settings, service)
         return
-    os.environ.update(settings.to_environment())  # read by each worker's app_from_environment
-    uvicorn.run("lstm_sentiment.serve.app:app_from_environment", factory=True, host=settings.host,
-                port=settings.port, workers=settings.workers, log_level="warning")
+    context = multiprocessing.get_context("spawn")  # no fork after torch has started its threads
+    workers = [context.Process(target=run_worker, args=(settings,), daemon=True) for _ in range(settings.workers)]
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            worker.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(10)

@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
+
 from ..data.text import tokenize
 from ..errors import UserError
 from ..explain import Explanation, explain
@@ -34,6 +36,11 @@ def recorded_metrics(model_dir: Path) -> dict | None:
     return metrics if isinstance(metrics, dict) else None
 
 
+def one_thread(name: str) -> ThreadPoolExecutor:
+    """A worker thread whose PyTorch work runs on one OpenMP thread (see server.py for why)."""
+    return ThreadPoolExecutor(1, thread_name_prefix=name, initializer=torch.set_num_threads, initargs=(1,))
+
+
 class ModelService:
     """Scoring goes through a micro-batcher on one thread; explanations (slower) get their own thread, so a long
     explanation never holds up predictions."""
@@ -48,14 +55,14 @@ class ModelService:
     @classmethod
     def load(cls, settings: ServeSettings) -> ModelService:
         model_dir = resolve_model_dir(settings.model)
-        return cls(load_model(model_dir, settings.device), model_dir, settings)
+        return cls(load_model(model_dir, settings.device, settings.precision), model_dir, settings)
 
     def start(self) -> None:
         """Open the worker threads (the app's lifespan calls this; close() ends them)."""
         if self._batcher is None:
-            scoring = ThreadPoolExecutor(1, thread_name_prefix="score")
+            scoring = one_thread("score")
             self._batcher = MicroBatcher(self.predictor.probabilities, scoring, self.settings.max_batch)
-            self._explaining = ThreadPoolExecutor(1, thread_name_prefix="explain")
+            self._explaining = one_thread("explain")
 
     async def probabilities(self, texts: list[str]) -> list[float]:
         self.start()
@@ -73,6 +80,7 @@ class ModelService:
         return {"name": self.name, "version": self.version, "vocab_size": self.predictor.vocab.size,
                 "config": asdict(self.predictor.config), "metrics": metrics,
                 "metrics_split": metrics.get("split") if metrics else None,
+                "precision": self.predictor.precision,
                 "limits": {key: getattr(self.settings, key) for key in ("max_body_bytes", "max_texts", "max_chars")}}
 
     async def close(self) -> None:

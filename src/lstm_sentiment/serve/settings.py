@@ -1,14 +1,10 @@
-"""What a server needs to know before it loads anything; travels to uvicorn worker processes as JSON."""
+"""What a server needs to know before it loads anything (it travels to worker processes as it is)."""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..errors import UserError
-
-ENVIRONMENT_VARIABLE = "LSTM_SENTIMENT_SERVE"
 
 
 @dataclass(frozen=True)
@@ -22,6 +18,7 @@ class ServeSettings:
     max_chars: int = 50_000  # characters per text
     max_batch: int = 256  # texts per model call when concurrent requests are coalesced
     device: str = "auto"
+    precision: str = "float32"  # or "bfloat16" (faster where the hardware has it natively; see Predictor)
 
     def __post_init__(self) -> None:
         for name in ("port", "workers", "max_body_bytes", "max_texts", "max_chars", "max_batch"):
@@ -30,11 +27,3 @@ class ServeSettings:
                 raise UserError(f"serve: {name.replace('_', '-')} must be a positive integer, got {value!r}")
         if self.port > 65535:
             raise UserError(f"serve: port must be at most 65535, got {self.port}")
-
-    def to_environment(self) -> dict[str, str]:
-        return {ENVIRONMENT_VARIABLE: json.dumps(asdict(self))}
-
-    @classmethod
-    def from_environment(cls) -> ServeSettings:
-        raw = os.environ.get(ENVIRONMENT_VARIABLE)
-        return cls(**json.loads(raw)) if raw else cls()
