@@ -93,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
     predict.add_argument("--file", metavar="F", help="file with one review per line ('-' for standard input)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line")
+    predict.add_argument("--column", metavar="NAME", help="with --file: read it as CSV and score this column")
+    predict.add_argument("--out", metavar="SCORED.csv", help="with --file: stream every row, in order, to this CSV "
+                                                             "with label and probability columns added "
+                                                             "(bounded memory, any file size)")
+    predict.add_argument("--backend", default="torch", choices=("torch", "onnx"),
+                         help="onnx: onnxruntime on RUN_DIR/model.onnx from `export` (default: torch)")
+    predict.add_argument("--precision", default="float32", choices=("float32", "bfloat16"),
+                         help="bfloat16: faster on CPUs with native bf16 and on GPUs (default: float32, exact)")
+
+    export = commands.add_parser("export", help="write the classifier as ONNX (ids, lengths -> probability) for "
+                                                "onnxruntime; needs the [onnx] extra")
+    export.add_argument("--model", metavar="RUN_DIR", required=True, help="trained model directory")
+    export.add_argument("--onnx", metavar="OUT.onnx", help="where to write (default: RUN_DIR/model.onnx)")
 
     explain = commands.add_parser("explain", help="why the model decided: gates, running probability and word "
                                                   "contributions for one review")
@@ -225,8 +238,14 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 def run_predict(args: argparse.Namespace) -> int:
     from .predict import load_model
 
+    if (args.column or args.out) and not (args.file and args.file != "-"):
+        raise UserError("--column and --out work with --file F (a file path)")
+    if args.column and not args.out:
+        raise UserError("--column needs --out SCORED.csv (the scored rows are written there)")
+    if args.out:
+        return score_to_file(args)
     texts = read_texts(args)
-    predictor = load_model(args.model, device="auto")
+    predictor = load_model(args.model, device="auto", precision=args.precision, backend=args.backend)
     for prediction in predictor.predict(texts):
         if args.json:
             print(json.dumps(prediction.to_dict(), ensure_ascii=False))
@@ -234,6 +253,28 @@ def run_predict(args: argparse.Namespace) -> int:
             shown = " ".join(prediction.text.split())
             shown = shown if len(shown) <= 70 else shown[:67] + "..."
             print(f"{prediction.label:<8}  {prediction.probability:.4f}  {shown}")
+    return 0
+
+
+def score_to_file(args: argparse.Namespace) -> int:
+    from .predict import load_model
+    from .scoring import score_file
+
+    if args.texts:
+        raise UserError("give review texts as arguments or with --file, not both")
+    predictor = load_model(args.model, device="auto", precision=args.precision, backend=args.backend)
+    summary = score_file(predictor, Path(args.file), Path(args.out), args.column)
+    empty = f" ({summary.empty:,} with empty text, left unscored)" if summary.empty else ""
+    print(f"scored {summary.rows:,} rows{empty} into {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .export import export_onnx
+
+    out = export_onnx(Path(args.model), Path(args.onnx) if args.onnx else None)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); score with `lstm-sentiment predict --model "
+          f"{args.model} --backend onnx`" if not args.onnx else f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
@@ -274,4 +315,4 @@ def run_presets(args: argparse.Namespace) -> int:
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
             "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "pretrain": run_pretrain,
-            "serve": run_serve}
+            "serve": run_serve, "export": run_export}

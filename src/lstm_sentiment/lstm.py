@@ -235,7 +235,7 @@ class LSTM(nn.Module):
         if not need_cell_state:  # right padding never reaches valid steps: gather h at each last valid step
             output, _, _ = torch.lstm(x, (h[None], c[None]), weights, True, 1, 0.0, self.training, False, True)
             last = (lengths - 1).clamp(min=0)
-            h_n = torch.where((lengths == 0).unsqueeze(1), h, output[torch.arange(len(x), device=x.device), last])
+            h_n = torch.where((lengths == 0).unsqueeze(1), h, output[torch.arange(x.shape[0], device=x.device), last])
             return output, h_n, None, None
         return (*self._fused_segments(x, lengths, h, c, weights), None)
 

@@ -16,7 +16,7 @@ from .data.sources import LABEL_NAMES
 from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
 from .model import SentimentClassifier
-from .runs import load_model_files
+from .runs import load_model_files, weights_version
 from .runtime import autocast, resolve_device
 
 
@@ -78,6 +78,7 @@ class Predictor:
             raise UserError(f"unknown precision {precision!r} (choose {', '.join(PRECISIONS)})")
         self.model, self.config, self.vocab, self.device, self.name = model, config, vocab, device, name
         self.precision = precision
+        self.onnx = None  # an export.OnnxScorer when predictions run on onnxruntime (explanations stay in PyTorch)
 
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """ids [n, maxlen] padded and truncated exactly as in training, and lengths [n]."""
@@ -98,9 +99,14 @@ class Predictor:
                 rows = order[chunk]
                 chunk_ids = trim_and_right_align(ids[rows], lengths[rows], self.config.data.padding)
                 chunk_ids = nn.functional.pad(chunk_ids, (0, -chunk_ids.shape[1] % TIME_QUANTUM))
-                logits = self.model(chunk_ids.to(self.device), lengths[rows].to(self.device), "right")
-                out[rows.numpy()] = torch.sigmoid(logits.float()).double().cpu().numpy()
+                out[rows.numpy()] = self._chunk_probabilities(chunk_ids, lengths[rows])
         return out
+
+    def _chunk_probabilities(self, ids: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
+        if self.onnx is not None:
+            return self.onnx(ids, lengths)
+        logits = self.model(ids.to(self.device), lengths.to(self.device), "right")
+        return torch.sigmoid(logits.float()).double().cpu().numpy()
 
     def predict(self, texts: list[str] | str, batch_size: int = 32) -> list[Prediction]:
         texts = [texts] if isinstance(texts, str) else list(texts)
@@ -108,9 +114,21 @@ class Predictor:
         return [Prediction(text, LABEL_NAMES[int(p >= 0.5)], float(p)) for text, p in zip(texts, probabilities)]
 
 
-def load_model(path: str | Path | None = None, device: str = "cpu", precision: str = "float32") -> Predictor:
-    """Load a model directory (or the shipped default model when path is None)."""
+BACKENDS = ("torch", "onnx")
+
+
+def load_model(path: str | Path | None = None, device: str = "cpu", precision: str = "float32",
+               backend: str = "torch") -> Predictor:
+    """Load a model directory (or the shipped default model when path is None). backend "onnx" scores with
+    onnxruntime from RUN_DIR/model.onnx (made by `lstm-sentiment export`)."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r} (choose {', '.join(BACKENDS)})")
     folder = resolve_model_dir(path)
-    target = resolve_device(device)
+    target = resolve_device(device if backend == "torch" else "cpu")
     model, config, vocab = load_model_files(folder, target)
-    return Predictor(model, config, vocab, target, name=folder.name, precision=precision)
+    predictor = Predictor(model, config, vocab, target, name=folder.name, precision=precision)
+    if backend == "onnx":
+        from .export import ONNX_FILE, OnnxScorer
+
+        predictor.onnx = OnnxScorer(folder / ONNX_FILE, weights_version(folder), torch.get_num_threads())
+    return predictor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import tempfile
@@ -124,3 +125,12 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
         detail = " ".join(line.strip() for line in first[1:3]) if len(first) > 1 else first[0]
         raise UserError(f"{weights_path}: weights do not match {CONFIG} ({detail})") from None
     return model.to(device).eval(), config, vocab
+
+
+def weights_version(model_dir: Path) -> str:
+    """First 12 hex digits of the weights' SHA-256: names a model's exact weights (server, ONNX export)."""
+    digest = hashlib.sha256()
+    with open(model_dir / WEIGHTS, "rb") as weights:
+        for block in iter(lambda: weights.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -15,17 +14,9 @@ from ..data.text import tokenize
 from ..errors import UserError
 from ..explain import Explanation, explain
 from ..predict import Predictor, load_model, resolve_model_dir
-from ..runs import METRICS, WEIGHTS
+from ..runs import METRICS, weights_version
 from .batcher import MicroBatcher
 from .settings import ServeSettings
-
-
-def weights_version(model_dir: Path) -> str:
-    digest = hashlib.sha256()
-    with open(model_dir / WEIGHTS, "rb") as weights:
-        for block in iter(lambda: weights.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:12]
 
 
 def recorded_metrics(model_dir: Path) -> dict | None:

@@ -1,0 +1,134 @@
+"""`predict --file F --out O`: score files of any size in bounded memory, keeping every row and its order.
+
+Rows are read, scored and written a chunk at a time, so memory depends on the chunk size, not the file. The
+output goes to a temporary file beside O and is renamed into place only when every row is scored: a bad row
+or Ctrl-C stops the run with a message and leaves no half-written O behind (and an existing O untouched).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .data.sources import LABEL_NAMES
+from .errors import UserError
+from .predict import Predictor
+
+CHUNK_ROWS = 2048
+OUTPUT_COLUMNS = ("label", "probability")
+
+
+@dataclass
+class ScoringSummary:
+    rows: int = 0
+    empty: int = 0  # rows whose text was empty: written with empty label and probability
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts bytes read, for a progress bar in bytes (the only size known before reading a CSV)."""
+
+    def __init__(self, raw, bar: tqdm):
+        self._raw, self._bar = raw, bar
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._raw.readinto(buffer)
+        self._bar.update(count or 0)
+        return count
+
+
+def _rows(handle, source: Path, column: str | None) -> tuple[list[str], int | None, Iterator[tuple[int, list[str]]]]:
+    """(output header, index of the text column or None for plain lines, numbered rows)."""
+    if column is None:  # one review per line
+        return ["review"], None, ((number, [line.rstrip("\r\n")]) for number, line in enumerate(handle, start=1))
+    reader = csv.reader(handle)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UserError(f"{source}: empty file (expected a header row with a {column!r} column)") from None
+    except csv.Error as exc:
+        raise UserError(f"{source}, line 1: {exc}") from None
+    if column not in header:
+        raise UserError(f"{source}, line 1: no column {column!r} (columns: {', '.join(header) or 'none'})")
+    taken = [name for name in OUTPUT_COLUMNS if name in header]
+    if taken:
+        raise UserError(f"{source}, line 1: already has a column named {taken[0]!r}, which the output adds; "
+                        "rename it first")
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise UserError(f"{source}, line {reader.line_num}: {exc}") from None
+
+    return header, header.index(column), numbered()
+
+
+def _score_chunk(predictor: Predictor, chunk: list[list[str]], text_index: int, writer, summary: ScoringSummary) -> None:
+    texts = [row[text_index] for row in chunk]
+    scored = [k for k, text in enumerate(texts) if text.strip()]
+    probabilities = predictor.probabilities([texts[k] for k in scored]) if scored else []
+    results = [("", "")] * len(chunk)
+    for k, probability in zip(scored, probabilities):
+        results[k] = (LABEL_NAMES[int(probability >= 0.5)], f"{probability:.6f}")
+    for row, result in zip(chunk, results):
+        writer.writerow([*row, *result])
+    summary.rows += len(chunk)
+    summary.empty += len(chunk) - len(scored)
+
+
+def score_file(predictor: Predictor, source: Path, out: Path, column: str | None = None,
+               chunk_rows: int = CHUNK_ROWS, progress: bool = True) -> ScoringSummary:
+    """Write `out`: every row of `source` (CSV with `column`, or one review per line) plus label, probability."""
+    try:
+        size = source.stat().st_size
+        raw = open(source, "rb")  # noqa: SIM115 - closed below, after the bar
+    except OSError as exc:
+        raise UserError(f"cannot read {source}: {exc.strerror}") from None
+    if out.resolve() == source.resolve():
+        raise UserError("--out must differ from --file (scoring never overwrites its input)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=size, unit="B", unit_scale=True, desc="scoring", disable=not progress, file=sys.stderr)
+    summary, number = ScoringSummary(), 0  # number: the last line read, for messages
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    try:
+        text = io.TextIOWrapper(io.BufferedReader(_CountingReader(raw, bar)), encoding="utf-8-sig", newline="")
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as written:
+            header, text_index, rows = _rows(text, source, column)
+            writer = csv.writer(written)
+            writer.writerow([*header, *OUTPUT_COLUMNS])
+            chunk: list[list[str]] = []
+            number = 1 if text_index is not None else 0  # the header
+            for number, row in rows:
+                if text_index is not None and len(row) != len(header):
+                    raise UserError(f"{source}, line {number}: {len(row)} fields where the header has {len(header)}")
+                chunk.append(row)
+                if len(chunk) == chunk_rows:
+                    _score_chunk(predictor, chunk, text_index or 0, writer, summary)
+                    bar.set_postfix(rows=f"{summary.rows:,}")
+                    chunk = []
+            if chunk:
+                _score_chunk(predictor, chunk, text_index or 0, writer, summary)
+        os.replace(temporary, out)
+    except UnicodeDecodeError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UserError(f"{source}: not UTF-8 text (byte {exc.object[exc.start]:#04x} after line {number})") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        bar.close()
+        raw.close()
+    return summary
+
