@@ -69,6 +69,8 @@ class OnnxScorer:
             raise UserError(f"{path}: missing; create it with `lstm-sentiment export --model {path.parent}`")
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
+        # no busy-waiting between calls: idle spinning threads would slow whatever else runs (PyTorch, a server)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for unreadable files
