@@ -39,6 +39,41 @@ def rate(predictor, reviews: list[str], batch: int, seconds: float, seed: int) -
     return scored / (time.perf_counter() - start)
 
 
+def process_rate(model_dir: str, precision: str, maxlen: int, reviews: list[str], seconds: float, seed: int,
+                 chunk: int) -> float:
+    """One of several processes scoring batches of 256 on one thread each (see the README for why)."""
+    torch.set_num_threads(1)
+    predictor = load_model(model_dir, "cpu", precision)
+    predictor.config.data.maxlen = maxlen
+    rng = random.Random(seed)
+    for _ in range(3):
+        predictor.probabilities(rng.sample(reviews, 256), chunk)
+    scored, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        predictor.probabilities(rng.sample(reviews, 256), chunk)
+        scored += 256
+    return scored / (time.perf_counter() - start)
+
+
+def processes_rows(args, model_dir: Path, reviews: list[str]) -> list[dict]:
+    """Batched throughput of `processes` single-thread processes at once, each at chunk sizes 16 and 32."""
+    import multiprocessing
+
+    rows = []
+    context = multiprocessing.get_context("spawn")
+    for precision in ("float32", "bfloat16"):
+        for chunk in (16, 32):
+            with context.Pool(args.processes) as pool:
+                rates = pool.starmap(process_rate, [(str(model_dir), precision, args.maxlen, reviews,
+                                                     args.seconds * args.rounds, seed, chunk)
+                                                    for seed in range(args.processes)])
+            rows.append({"variant": f"PyTorch fused, {precision}, {args.processes} processes x 1 thread, "
+                                    f"chunks of {chunk}", "batch": 256, "reviews_per_s": round(sum(rates), 1),
+                         "per_process": [round(r, 1) for r in rates]})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model directory (default: the shipped model)")
@@ -46,6 +81,7 @@ def main() -> None:
     parser.add_argument("--maxlen", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=8.0, help="per configuration and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--processes", type=int, default=2, help="for the multi-process rows (0: skip them)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -80,14 +116,18 @@ def main() -> None:
                              "x_fused_float32": round(statistics.median(values) / baseline, 2),
                              "rounds": [round(v, 1) for v in values]})
                 print(json.dumps(rows[-1]), flush=True)
+        process_rows = processes_rows(args, model_dir, reviews) if args.processes else []
     report = {"machine": cpuinfo_line("model name") or "unknown CPU", "threads": torch.get_num_threads(),
-              "torch": torch.__version__, "maxlen": args.maxlen, "model": args.model or "default", "rows": rows}
+              "torch": torch.__version__, "maxlen": args.maxlen, "model": args.model or "default", "rows": rows,
+              "processes": process_rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nmaxlen {args.maxlen}, {report['threads']} threads, {report['machine']}, torch {report['torch']}")
     print("| variant | reviews per call | reviews/s | x fused float32 |\n| --- | --- | --- | --- |")
     for row in rows:
         print(f"| {row['variant']} | {row['batch']} | {row['reviews_per_s']:,} | {row['x_fused_float32']} |")
+    for row in process_rows:
+        print(f"| {row['variant']} | {row['batch']} | {row['reviews_per_s']:,} | |")
 
 
 if __name__ == "__main__":
