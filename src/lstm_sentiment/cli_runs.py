@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import sys
 import time
 from pathlib import Path
@@ -70,7 +71,9 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         metrics = train_run(config, options, out, progress=not args.quiet, resume=checkpoint)
     except Interrupted as stop:
-        return interrupted(stop, "train", out)
+        return interrupted(stop, "train", out) if int(os.environ.get("RANK", "0")) == 0 else 130
+    if metrics is None:  # a torchrun process other than rank 0: rank 0 reports
+        return 0
     print(f"{metrics['split']} accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
           f"{metrics['epochs_run']}, {metrics['seconds']:.0f}s); model saved to {out}")
     if options.time_to_accuracy is not None:
@@ -83,6 +86,9 @@ def run_train(args: argparse.Namespace) -> int:
 def run_pretrain(args: argparse.Namespace) -> int:
     from .pretrain import PretrainOptions, pretrain_run
     from .train import Interrupted
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UserError("pretrain runs in one process; start it without torchrun (train supports torchrun)")
 
     if args.checkpoint_every < 0:
         raise UserError("--checkpoint-every must be >= 0")

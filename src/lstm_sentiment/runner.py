@@ -15,8 +15,9 @@ import torch
 
 from .checkpoint import Checkpoint, Progress, save_checkpoint
 from .config import Config
-from .data.batching import Batch, iterate_batches
+from .data.batching import Batch, batch_order, make_batch
 from .data.prepare import load_prepared
+from .distributed import Cluster, join_cluster, leave_cluster
 from .embeddings import ppmi_svd_vectors
 from .errors import UserError
 from .evaluate import evaluate_split
@@ -25,7 +26,7 @@ from .language_model import load_encoder
 from .model import SentimentClassifier
 from .plots import plot_confusion, plot_curves
 from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
-from .runtime import cpuinfo_line, resolve_device, set_seed
+from .runtime import cpuinfo_line, set_seed
 from .train import Checkpointing, fit
 
 
@@ -81,18 +82,34 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
 
 
 def train_run(config: Config, options: RunOptions, out: Path, progress: bool = True,
-              resume: Checkpoint | None = None) -> dict:
+              resume: Checkpoint | None = None) -> dict | None:
     """Train, test once, write the model directory. time_to_accuracy: also measure test accuracy after every
     epoch (reported, never used for selection) and record when it first reaches this value; the time of these
     extra evaluations is not counted. With `resume` (a checkpoint of this run), continue where it stopped."""
     started = time.perf_counter()
-    check_output_dir(out)
+    cluster = join_cluster(config.train.device)
+    try:
+        metrics = _train_run(config, options, out, progress, resume, started, cluster)
+        cluster.barrier()  # the others wait while rank 0 tests and writes, then all leave together
+        return metrics
+    finally:
+        leave_cluster()
+
+
+def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, resume: Checkpoint | None,
+               started: float, cluster: Cluster) -> dict | None:
+    if cluster.is_main:
+        check_output_dir(out)
     set_seed(config.train.seed)
-    device = resolve_device(config.train.device)
+    device = cluster.device
     data_path = Path(options.data_path)
     word_vectors = config.model.embedding_init == "ppmi"
+    if not cluster.is_main:
+        cluster.barrier()  # rank 0 prepares (and caches) the data first; the others then read the cache
     data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache,
                          unlabelled=word_vectors)
+    if cluster.is_main:
+        cluster.barrier()
     if not len(data.splits["train"]) or not len(data.splits["validation"]):
         raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
     model = SentimentClassifier(config.model, data.vocab.size)
@@ -105,6 +122,8 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
     if options.pretrained:
         encoder = pretrained_encoder(model, Path(options.pretrained), config, data.vocab, load=resume is None)
     model = model.to(device)
+    if cluster.active and not cluster.is_main:
+        torch.manual_seed(config.train.seed + 7919 * cluster.rank)  # own dropout masks; weights come from rank 0
     train_split, val_split = data.splits["train"], data.splits["validation"]
     faults = FaultInjector()  # inert unless LSTM_SENTIMENT_FAULT is set (reliability tests)
 
@@ -114,20 +133,30 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
         batch = batch.to(device)
         return net(batch.ids, batch.lengths, "right"), batch.labels
 
+    def shares(split, order):
+        for index in order:  # every process builds the same global batches and takes its share of each
+            mine, weight = cluster.share(index)
+            batch = make_batch(split, mine, config.data.padding)
+            batch.loss_weight = weight
+            yield batch
+
     def train_batches(epoch: int):
-        return iterate_batches(train_split, config.train.batch_size, config.data.padding, shuffle=True,
-                               bucket=config.train.bucket_by_length,
-                               generator=epoch_generator(config.train.seed, epoch))
+        return shares(train_split, batch_order(train_split.lengths, config.train.batch_size, shuffle=True,
+                                               bucket=config.train.bucket_by_length,
+                                               generator=epoch_generator(config.train.seed, epoch)))
 
     def val_batches():
-        return iterate_batches(val_split, 256, config.data.padding)
+        return shares(val_split, batch_order(val_split.lengths, 256, shuffle=False, bucket=True, generator=None))
 
-    check_free_space(out, model)
-    if resume is None:  # weights follow at the end of the first epoch, then whenever validation loss improves
+    if cluster.is_main:
+        check_free_space(out, model)
+    if resume is None and cluster.is_main:  # weights follow after the first epoch, then when validation improves
         save_model_files(out, None, config, data.vocab)
     saved_run = {"config": config.to_dict(), "options": asdict(options)}
 
     def on_epoch_end(record, improved: bool, state: Progress) -> None:
+        if not cluster.is_main:
+            return
         row = state.history[-1]
         row["elapsed_seconds"] = round(state.elapsed - state.excluded, 1)
         if options.time_to_accuracy is not None:
@@ -141,6 +170,8 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
             save_weights(model, out / WEIGHTS)
 
     def save(net, best_state, optimizer, scheduler, state: Progress) -> None:
+        if not cluster.is_main:
+            return
         save_checkpoint(out, net, best_state, optimizer, scheduler, state, saved_run, faults)
         if state.step == 0:
             faults.reached("epoch-end")
@@ -148,7 +179,9 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
     steps = math.ceil(len(train_split) / config.train.batch_size)
     result = fit(model, train_batches, steps, val_batches, forward, config.train, device, on_epoch_end, progress,
                  checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume, clock_start=started,
-                 encoder=encoder)
+                 encoder=encoder, cluster=cluster)
+    if not cluster.is_main:
+        return None  # rank 0 tests the model and writes the results
     history = result.history
     model.load_state_dict(result.best_state)
     final_metrics, _ = evaluate_split(model, data.splits[options.final_split], config.data.padding, device,

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import Checkpoint, Progress
 from .config import TrainConfig
+from .distributed import Cluster
 from .errors import UserError
 from .runtime import autocast, needs_grad_scaler
 
@@ -63,18 +64,21 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_
 
 
 def evaluate_loss(model: nn.Module, batches: Iterable, forward: ForwardFn, device: torch.device,
-                  mixed_precision: bool) -> tuple[float, float]:
-    """Mean binary cross-entropy and accuracy over batches, without gradients."""
+                  mixed_precision: bool, cluster: Cluster | None = None) -> tuple[float, float]:
+    """Mean binary cross-entropy and accuracy over batches (each process's share, summed), without gradients."""
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     with torch.no_grad(), autocast(device, mixed_precision):
         for batch in batches:
+            if getattr(batch, "loss_weight", 1.0) == 0:
+                continue  # a stand-in row of a process with no share of this batch
             logits, labels = forward(model, batch)
             logits = logits.float()
             total_loss += nn.functional.binary_cross_entropy_with_logits(
                 logits, labels.float(), reduction="sum").item()
             correct += int(((logits > 0).long() == labels).sum())
             count += len(labels)
+    total_loss, correct, count = (cluster or Cluster()).sum(total_loss, correct, count)
     return total_loss / max(count, 1), correct / max(count, 1)
 
 
@@ -117,7 +121,8 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         forward: ForwardFn, config: TrainConfig, device: torch.device,
         on_epoch_end: Callable[[EpochRecord, bool, Progress], None] | None = None, progress: bool = True,
         checkpointing: Checkpointing | None = None, resume: Checkpoint | None = None,
-        clock_start: float | None = None, encoder: list[nn.Parameter] | None = None) -> FitResult:
+        clock_start: float | None = None, encoder: list[nn.Parameter] | None = None,
+        cluster: Cluster | None = None) -> FitResult:
     """Train for config.epochs; keep the weights of the epoch with the lowest validation loss.
 
     train_batches(epoch) must give the same batches for the same epoch every time: resuming skips the batches
@@ -125,7 +130,10 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
     running sums) continues from the checkpoint, so the run ends exactly as an uninterrupted one would.
     Progress.elapsed counts from clock_start (default: now), plus the time of earlier sessions.
     `encoder`: pretrained parameters (discriminative learning rate, frozen for config.freeze_encoder_epochs).
+    `cluster`: the processes of a torchrun launch (distributed.py); batches then carry each process's share.
     """
+    cluster = cluster or Cluster(device=device)
+    progress = progress and cluster.is_main
     optimizer = make_optimizer(model, config, encoder)
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(device, config.mixed_precision) else None
@@ -148,23 +156,25 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
             model.train()
             for parameter in encoder or []:
                 parameter.requires_grad_(epoch > config.freeze_encoder_epochs)
+            net = cluster.wrap(model)  # after the freeze decision: DDP syncs the parameters that learn
             started = time.perf_counter() - state.epoch_seconds
             batches = itertools.islice(train_batches(epoch), state.step, None)
             bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", total=steps_per_epoch,
                        initial=state.step, disable=not progress, mininterval=1.0, dynamic_ncols=True)
             for batch in bar:
+                weight = getattr(batch, "loss_weight", 1.0)
                 with autocast(device, config.mixed_precision):
-                    logits, labels = forward(model, batch)
+                    logits, labels = forward(net, batch)
                     loss = nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float())
                 if not torch.isfinite(loss):
                     raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
                                     "the last good checkpoint is kept; try a lower learning rate")
                 optimizer.zero_grad(set_to_none=True)
                 if scaler:
-                    scaler.scale(loss).backward()
+                    scaler.scale(loss * weight).backward()
                     scaler.unscale_(optimizer)
                 else:
-                    loss.backward()
+                    (loss * weight).backward()
                 if config.grad_clip > 0:
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 if scaler:
@@ -175,21 +185,25 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                 if scheduler:
                     scheduler.step()
                 state.step += 1
-                state.total_loss += loss.item() * len(labels)
-                state.correct += int(((logits.detach() > 0).long() == labels).sum())
-                state.count += len(labels)
+                if weight > 0:
+                    state.total_loss += loss.item() * len(labels)
+                    state.correct += int(((logits.detach() > 0).long() == labels).sum())
+                    state.count += len(labels)
                 bar.set_postfix(loss=f"{state.total_loss / state.count:.4f}", acc=f"{state.correct / state.count:.4f}",
                                 refresh=False)
                 every = checkpointing.every_steps if checkpointing else 0
-                if stop.requested or (every and state.step % every == 0 and state.step < steps_per_epoch):
+                requested = cluster.any(stop.requested)  # every process stops at the same step
+                if requested or (every and state.step % every == 0 and state.step < steps_per_epoch):
                     state.epoch_seconds = time.perf_counter() - started
                     save()
-                    if stop.requested:
+                    if requested:
                         bar.close()
                         raise Interrupted(f"stopped at epoch {epoch}, step {state.step}")
             bar.close()
-            val_loss, val_accuracy = evaluate_loss(model, val_batches(), forward, device, config.mixed_precision)
-            record = EpochRecord(epoch, state.total_loss / max(state.count, 1), state.correct / max(state.count, 1),
+            val_loss, val_accuracy = evaluate_loss(model, val_batches(), forward, device, config.mixed_precision,
+                                                   cluster)
+            total_loss, correct, count = cluster.sum(state.total_loss, state.correct, state.count)
+            record = EpochRecord(epoch, total_loss / max(count, 1), correct / max(count, 1),
                                  val_loss, val_accuracy, optimizer.param_groups[0]["lr"],
                                  time.perf_counter() - started)
             improved = val_loss < state.best_loss
@@ -214,6 +228,6 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
             save()
             if stopping:
                 return FitResult(state.history, state.best_epoch, best_state, True, state)
-            if stop.requested:
+            if cluster.any(stop.requested):
                 raise Interrupted(f"stopped after epoch {epoch}")
     return FitResult(state.history, state.best_epoch, best_state, len(state.history) < config.epochs, state)

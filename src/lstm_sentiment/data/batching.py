@@ -17,11 +17,12 @@ class Batch:
     lengths: Tensor  # [batch]
     labels: Tensor  # [batch]
     index: Tensor  # [batch] positions in the split
+    loss_weight: float = 1.0  # scales this batch's mean loss (a process's share of a distributed global batch)
 
     def to(self, device: torch.device) -> Batch:
         non_blocking = device.type == "cuda"
         return Batch(*(t.to(device, non_blocking=non_blocking) for t in (self.ids, self.lengths, self.labels)),
-                     self.index)
+                     self.index, self.loss_weight)
 
 
 def trim_and_right_align(ids: Tensor, lengths: Tensor, padding: str) -> Tensor:
