@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 
 import torch
+from serve_load import typical_reviews
 
 from lstm_sentiment.export import export_onnx
 from lstm_sentiment.predict import load_model, resolve_model_dir
 from lstm_sentiment.runtime import cpuinfo_line
-
-from serve_load import typical_reviews
 
 RESULTS = Path(__file__).parent / "results" / "inference.json"
 

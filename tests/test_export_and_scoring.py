@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import TINY_CONFIG, synthetic_review, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.predict import load_model
-
-from conftest import TINY_CONFIG, synthetic_review, train_tiny_run
 
 REVIEWS = ["great superb film, loved it", "awful boring waste", "the plot", "x " * 70, "wonderful. " * 3]
 

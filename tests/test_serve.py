@@ -20,7 +20,6 @@ from lstm_sentiment.serve.body_limit import BodyLimit
 from lstm_sentiment.serve.service import ModelService, recorded_metrics
 from lstm_sentiment.serve.settings import ServeSettings
 
-
 REVIEWS = ["This movie was fantastic, the acting was superb.", "A dull, boring waste of two hours.",
            "I expected little and got less: awful dialogue, worse plot."]
 SMALL = ServeSettings(device="cpu", max_texts=4, max_chars=200, max_body_bytes=4096)

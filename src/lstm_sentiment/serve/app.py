@@ -17,7 +17,6 @@ from .body_limit import BodyLimit
 from .errors import install_error_handlers
 from .schemas import ErrorResponse, ExplainResponse, Health, ModelDescription, PredictResponse, request_models
 from .service import ModelService
-from .settings import ServeSettings
 
 # The page and its script come from this server only; inline styles are the explanation view's colours.
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
