@@ -109,6 +109,21 @@ def test_scoring_in_small_chunks_gives_the_same_file(tiny_run, tmp_path):
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
 
 
+def test_scoring_in_two_processes_gives_the_same_file(tiny_run, tmp_path, capsys):
+    from lstm_sentiment.scoring import score_file
+
+    texts = [REVIEWS[k % 5] if k % 7 else "" for k in range(300)]
+    source = write_rows(tmp_path / "in.csv", [[str(k), text, "1"] for k, text in enumerate(texts)])
+    predictor = load_model(tiny_run)
+    one = score_file(predictor, source, tmp_path / "one.csv", "review", chunk_rows=16, progress=False)
+    two = score_file(predictor, source, tmp_path / "two.csv", "review", chunk_rows=16, progress=False, workers=2)
+    assert (one.rows, one.empty) == (two.rows, two.empty) == (300, 43)
+    assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()  # 19 chunks, in order
+    assert main(["predict", "--model", str(tiny_run), "--file", str(source), "--column", "review",
+                 "--out", str(tmp_path / "cli.csv"), "--workers", "2"]) == 0
+    assert (tmp_path / "cli.csv").read_text() == (tmp_path / "one.csv").read_text()
+
+
 def test_scoring_plain_lines(tiny_run, tmp_path):
     source = tmp_path / "reviews.txt"
     source.write_text("\n".join(REVIEWS) + "\n", encoding="utf-8")

@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", metavar="SCORED.csv", help="with --file: stream every row, in order, to this CSV "
                                                              "with label and probability columns added "
                                                              "(bounded memory, any file size)")
+    predict.add_argument("--workers", type=int, default=1, help="with --out: score chunks in this many processes, "
+                                                                 "one thread each (default: 1)")
     predict.add_argument("--backend", default="torch", choices=("torch", "onnx"),
                          help="onnx: onnxruntime on RUN_DIR/model.onnx from `export` (default: torch)")
     predict.add_argument("--precision", default="float32", choices=("float32", "bfloat16"),

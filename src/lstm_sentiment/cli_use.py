@@ -68,7 +68,7 @@ def score_to_file(args: argparse.Namespace) -> int:
     if args.texts:
         raise UserError("give review texts as arguments or with --file, not both")
     predictor = load_model(args.model, device="auto", precision=args.precision, backend=args.backend)
-    summary = score_file(predictor, Path(args.file), Path(args.out), args.column)
+    summary = score_file(predictor, Path(args.file), Path(args.out), args.column, workers=args.workers)
     empty = f" ({summary.empty:,} with empty text, left unscored)" if summary.empty else ""
     print(f"scored {summary.rows:,} rows{empty} into {args.out}", file=sys.stderr)
     return 0

@@ -79,6 +79,7 @@ class Predictor:
         self.model, self.config, self.vocab, self.device, self.name = model, config, vocab, device, name
         self.precision = precision
         self.onnx = None  # an export.OnnxScorer when predictions run on onnxruntime (explanations stay in PyTorch)
+        self.source: Path | None = None  # the model directory it was loaded from, if any
 
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """ids [n, maxlen] padded and truncated exactly as in training, and lengths [n]."""
@@ -127,6 +128,7 @@ def load_model(path: str | Path | None = None, device: str = "cpu", precision: s
     target = resolve_device(device if backend == "torch" else "cpu")
     model, config, vocab = load_model_files(folder, target)
     predictor = Predictor(model, config, vocab, target, name=folder.name, precision=precision)
+    predictor.source = folder
     if backend == "onnx":
         from .export import ONNX_FILE, OnnxScorer
 

@@ -7,12 +7,16 @@ or Ctrl-C stops the run with a message and leaves no half-written O behind (and 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import multiprocessing
 import os
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +26,7 @@ from .data.sources import LABEL_NAMES
 from .errors import UserError
 from .predict import Predictor
 
-CHUNK_ROWS = 2048
+CHUNK_ROWS = 2048  # rows per model call (and per task for --workers)
 OUTPUT_COLUMNS = ("label", "probability")
 
 
@@ -75,22 +79,61 @@ def _rows(handle, source: Path, column: str | None) -> tuple[list[str], int | No
     return header, header.index(column), numbered()
 
 
-def _score_chunk(predictor: Predictor, chunk: list[list[str]], text_index: int, writer, summary: ScoringSummary) -> None:
-    texts = [row[text_index] for row in chunk]
+def label_texts(predictor: Predictor, texts: list[str]) -> list[tuple[str, str]]:
+    """(label, probability) cells per text; empty texts get empty cells."""
     scored = [k for k, text in enumerate(texts) if text.strip()]
     probabilities = predictor.probabilities([texts[k] for k in scored]) if scored else []
-    results = [("", "")] * len(chunk)
+    cells = [("", "")] * len(texts)
     for k, probability in zip(scored, probabilities):
-        results[k] = (LABEL_NAMES[int(probability >= 0.5)], f"{probability:.6f}")
-    for row, result in zip(chunk, results):
-        writer.writerow([*row, *result])
-    summary.rows += len(chunk)
-    summary.empty += len(chunk) - len(scored)
+        cells[k] = (LABEL_NAMES[int(probability >= 0.5)], f"{probability:.6f}")
+    return cells
+
+
+class _Done:
+    """A result computed on the spot, shaped like a Future."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+_worker_predictor: Predictor | None = None  # set once in each pool process by _start_worker; nowhere else
+
+
+def _start_worker(model_dir: str, precision: str, backend: str) -> None:
+    import torch
+
+    from .predict import load_model
+
+    global _worker_predictor
+    torch.set_num_threads(1)  # N single-thread processes outrun one N-thread process (benchmarks/README.md)
+    _worker_predictor = load_model(model_dir, "cpu", precision, backend)
+
+
+def _label_in_worker(texts: list[str]) -> list[tuple[str, str]]:
+    return label_texts(_worker_predictor, texts)
+
+
+@contextlib.contextmanager
+def _labeller(predictor: Predictor, workers: int):
+    """submit(texts) -> a future of label_texts(texts): here, or in `workers` processes with a model each."""
+    if workers <= 1:
+        yield lambda texts: _Done(label_texts(predictor, texts))
+        return
+    context = multiprocessing.get_context("spawn")
+    arguments = (str(predictor.source), predictor.precision, "onnx" if predictor.onnx is not None else "torch")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments) as pool:
+        yield lambda texts: pool.submit(_label_in_worker, texts)
 
 
 def score_file(predictor: Predictor, source: Path, out: Path, column: str | None = None,
-               chunk_rows: int = CHUNK_ROWS, progress: bool = True) -> ScoringSummary:
-    """Write `out`: every row of `source` (CSV with `column`, or one review per line) plus label, probability."""
+               chunk_rows: int = CHUNK_ROWS, progress: bool = True, workers: int = 1) -> ScoringSummary:
+    """Write `out`: every row of `source` (CSV with `column`, or one review per line) plus label, probability.
+    workers > 1: chunks are scored by that many processes, at most 2 per process in flight, written in order."""
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
     try:
         size = source.stat().st_size
         raw = open(source, "rb")  # noqa: SIM115 - closed below, after the bar
@@ -104,10 +147,26 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
     descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     try:
         text = io.TextIOWrapper(io.BufferedReader(_CountingReader(raw, bar)), encoding="utf-8-sig", newline="")
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as written:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as written, \
+                _labeller(predictor, workers) as submit:
             header, text_index, rows = _rows(text, source, column)
             writer = csv.writer(written)
             writer.writerow([*header, *OUTPUT_COLUMNS])
+            pending: deque = deque()
+
+            def write_oldest() -> None:
+                chunk, cells = pending.popleft()
+                for row, cell in zip(chunk, cells.result()):
+                    writer.writerow([*row, *cell])
+                summary.rows += len(chunk)
+                summary.empty += sum(1 for cell in cells.result() if not cell[0])
+                bar.set_postfix(rows=f"{summary.rows:,}")
+
+            def flush(chunk: list[list[str]]) -> None:
+                pending.append((chunk, submit([row[text_index or 0] for row in chunk])))
+                while len(pending) > 2 * workers - 1:  # bounded: memory stays flat however big the file
+                    write_oldest()
+
             chunk: list[list[str]] = []
             number = 1 if text_index is not None else 0  # the header
             for number, row in rows:
@@ -115,11 +174,12 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
                     raise UserError(f"{source}, line {number}: {len(row)} fields where the header has {len(header)}")
                 chunk.append(row)
                 if len(chunk) == chunk_rows:
-                    _score_chunk(predictor, chunk, text_index or 0, writer, summary)
-                    bar.set_postfix(rows=f"{summary.rows:,}")
+                    flush(chunk)
                     chunk = []
             if chunk:
-                _score_chunk(predictor, chunk, text_index or 0, writer, summary)
+                flush(chunk)
+            while pending:
+                write_oldest()
         os.replace(temporary, out)
     except UnicodeDecodeError as exc:
         Path(temporary).unlink(missing_ok=True)
