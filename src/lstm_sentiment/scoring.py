@@ -155,11 +155,12 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
             pending: deque = deque()
 
             def write_oldest() -> None:
-                chunk, cells = pending.popleft()
-                for row, cell in zip(chunk, cells.result()):
+                chunk, future = pending.popleft()
+                cells = future.result()
+                for row, cell in zip(chunk, cells):
                     writer.writerow([*row, *cell])
                 summary.rows += len(chunk)
-                summary.empty += sum(1 for cell in cells.result() if not cell[0])
+                summary.empty += sum(1 for label, _ in cells if not label)
                 bar.set_postfix(rows=f"{summary.rows:,}")
 
             def flush(chunk: list[list[str]]) -> None:

@@ -46,7 +46,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         described = [describe_error(error) for error in exc.errors()]
-        status = 400 if any(field == "body" and "malformed JSON" in text for field, text in described) else 422
+        status = 400 if any(error.get("type") == "json_invalid" for error in exc.errors()) else 422
         shown = "; ".join(text for _, text in described[:5])
         if len(described) > 5:
             shown += f"; and {len(described) - 5} more"
@@ -58,9 +58,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> JSONResponse:
-        message = str(exc)
-        field = message.split(":", 1)[0] if ":" in message and " " not in message.split(":", 1)[0] else None
-        return error_response(422, message, field)
+        return error_response(422, str(exc), exc.field)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

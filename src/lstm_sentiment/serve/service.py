@@ -61,7 +61,7 @@ class ModelService:
 
     async def explain(self, text: str, method: str) -> Explanation:
         if not tokenize(text):
-            raise UserError("text: the review has no words to explain")
+            raise UserError("text: the review has no words to explain", field="text")
         self.start()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._explaining, explain, self.predictor, text, method)
