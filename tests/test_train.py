@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from lstm_sentiment.averaging import WeightAverage
 from lstm_sentiment.checkpoint import Progress, load_checkpoint, save_checkpoint
 from lstm_sentiment.config import TrainConfig
 from lstm_sentiment.errors import UserError
@@ -36,7 +37,7 @@ def test_non_finite_loss_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
     model, batches, val, forward = toy_problem(poison_at=11)  # epoch 2, step 3
     saved = []
 
-    def save(net, best, optimizer, scheduler, state):
+    def save(net, best, optimizer, scheduler, state, average=None):
         save_checkpoint(tmp_path, net, best, optimizer, scheduler, state, {"config": {}, "options": {}})
         saved.append((state.epoch, state.step))
 
@@ -49,16 +50,19 @@ def test_non_finite_loss_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
     assert all(torch.isfinite(t).all() for t in checkpoint.model.values())
 
 
-def test_resuming_in_process_continues_exactly(tmp_path):
-    config = TrainConfig(epochs=3, learning_rate=0.05, schedule="onecycle", optimizer="adamw")
+@pytest.mark.parametrize("weight_average", [0.0, 0.9])
+def test_resuming_in_process_continues_exactly(tmp_path, weight_average):
+    config = TrainConfig(epochs=3, learning_rate=0.05, schedule="onecycle", optimizer="adamw",
+                         weight_average=weight_average)
     model, batches, val, forward = toy_problem()
     full = fit(model, batches, 8, val, forward, config, torch.device("cpu"), progress=False)
 
     model, batches, val, forward = toy_problem()
     states = []
 
-    def save(net, best, optimizer, scheduler, state: Progress):
-        save_checkpoint(tmp_path, net, best, optimizer, scheduler, state, {"config": {}, "options": {}})
+    def save(net, best, optimizer, scheduler, state: Progress, average=None):
+        save_checkpoint(tmp_path, net, best, optimizer, scheduler, state, {"config": {}, "options": {}},
+                        average=average)
         states.append(state.step)
         if len(states) == 3:  # epoch 1 step 3, epoch 1 step 6, end of epoch 1 -> stop here
             raise KeyboardInterrupt
@@ -73,3 +77,41 @@ def test_resuming_in_process_continues_exactly(tmp_path):
     assert [row["train_loss"] for row in resumed.history] == [row["train_loss"] for row in full.history]
     for name, tensor in full.best_state.items():
         assert torch.equal(tensor, resumed.best_state[name])
+
+
+def test_weight_average_follows_the_exponential_average_with_its_warm_up():
+    model = nn.Linear(2, 1)
+    average = WeightAverage(model, decay=0.5)
+    expected = model.weight.detach().clone()
+    for step in range(1, 6):
+        with torch.no_grad():
+            model.weight.add_(1.0)
+        average.update(model, step)
+        decay = min(0.5, (1 + step) / (10 + step))
+        expected = decay * expected + (1 - decay) * model.weight.detach()
+        assert torch.allclose(average.state_dict()["weight"], expected)
+
+
+def test_weight_average_is_applied_inside_the_block_only():
+    model = nn.Linear(2, 1)
+    raw = model.weight.detach().clone()
+    average = WeightAverage(model, decay=0.9, state={"weight": torch.zeros(1, 2), "bias": torch.ones(1)})
+    with average.applied(model):
+        assert torch.equal(model.weight, torch.zeros(1, 2)) and torch.equal(model.bias, torch.ones(1))
+    assert torch.equal(model.weight, raw)
+
+
+def test_fit_validates_and_keeps_the_averaged_weights_not_the_raw_ones():
+    model, batches, val, forward = toy_problem()
+    seen = {}
+
+    def save(net, best, optimizer, scheduler, state, average=None):
+        seen.update(raw={k: v.clone() for k, v in net.state_dict().items()},
+                    average={k: v.clone() for k, v in average.items()})
+
+    result = fit(model, batches, 8, val, forward, TrainConfig(epochs=1, learning_rate=0.1, weight_average=0.9),
+                 torch.device("cpu"), progress=False, checkpointing=Checkpointing(save))
+    assert not torch.equal(seen["raw"]["weight"], seen["average"]["weight"])
+    for name, tensor in result.best_state.items():
+        assert torch.equal(tensor, seen["average"][name])
+    assert torch.equal(model.weight, seen["raw"]["weight"])  # the loop leaves its own weights in the model

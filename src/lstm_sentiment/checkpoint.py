@@ -100,9 +100,10 @@ def _optimizer_state(tensors: dict[str, Tensor], meta: dict) -> dict:
 
 def save_checkpoint(run_dir: Path, model: torch.nn.Module, best_state: dict[str, Tensor],
                     optimizer: torch.optim.Optimizer, scheduler, progress: Progress, config: dict,
-                    faults: FaultInjector | None = None) -> None:
+                    faults: FaultInjector | None = None, average: dict[str, Tensor] | None = None) -> None:
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tensors.update({f"best.{k}": v.detach().cpu().contiguous() for k, v in best_state.items()})
+    tensors.update({f"average.{k}": v.detach().cpu().contiguous() for k, v in (average or {}).items()})
     optimizer_tensors, optimizer_meta = _optimizer_tensors(optimizer.state_dict())
     tensors.update(optimizer_tensors)
     tensors.update(random_states())
@@ -127,6 +128,7 @@ def save_checkpoint(run_dir: Path, model: torch.nn.Module, best_state: dict[str,
 class Checkpoint:
     model: dict[str, Tensor]
     best: dict[str, Tensor]
+    average: dict[str, Tensor]  # the weight average (averaging.py); empty when the run keeps none
     optimizer: dict
     scheduler: dict | None
     progress: Progress
@@ -159,6 +161,7 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
     return Checkpoint(
         model={k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")},
         best={k.removeprefix("best."): v for k, v in tensors.items() if k.startswith("best.")},
+        average={k.removeprefix("average."): v for k, v in tensors.items() if k.startswith("average.")},
         optimizer=_optimizer_state(tensors, meta["optimizer"]),
         scheduler=meta["scheduler"],
         progress=Progress(**meta["progress"]),

@@ -98,6 +98,9 @@ class TrainConfig:
     # freeze_encoder_epochs epochs while the new head settles (gradual unfreezing, Howard & Ruder 2018).
     encoder_lr_factor: float = 1.0
     freeze_encoder_epochs: int = 0
+    # Decay of an exponential moving average of the weights (averaging.py), updated after every step; when
+    # above 0, validation, best-epoch selection and the saved model use the averaged weights. 0 = off.
+    weight_average: float = 0.0
 
     def validate(self) -> None:
         _check(self.epochs >= 1, "train.epochs must be at least 1")
@@ -109,6 +112,7 @@ class TrainConfig:
         _check(self.early_stopping_patience >= 0, "train.early_stopping_patience must be >= 0")
         _check(self.encoder_lr_factor > 0, "train.encoder_lr_factor must be positive")
         _check(0 <= self.freeze_encoder_epochs < self.epochs, "train.freeze_encoder_epochs must be in [0, epochs)")
+        _check(0.0 <= self.weight_average < 1.0, "train.weight_average must be in [0, 1)")
 
 
 @dataclass

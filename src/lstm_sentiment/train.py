@@ -8,12 +8,15 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from typing import Self
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .averaging import WeightAverage
 from .checkpoint import Checkpoint, Progress
 from .config import TrainConfig
 from .distributed import Cluster
@@ -90,7 +93,7 @@ class StopRequest:
         self.requested = False
         self._previous = None
 
-    def __enter__(self) -> StopRequest:
+    def __enter__(self) -> Self:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
@@ -111,7 +114,8 @@ class Interrupted(Exception):
 
 @dataclass
 class Checkpointing:
-    """How often fit saves a checkpoint, and how: save(model, best_state, optimizer, scheduler, progress)."""
+    """How often fit saves a checkpoint, and how: save(model, best_state, optimizer, scheduler, progress,
+    average) where average is the weight average's tensors (None without one)."""
 
     save: Callable
     every_steps: int = 0  # also every N optimizer steps (0: only at the end of each epoch)
@@ -123,7 +127,8 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         checkpointing: Checkpointing | None = None, resume: Checkpoint | None = None,
         clock_start: float | None = None, encoder: list[nn.Parameter] | None = None,
         cluster: Cluster | None = None) -> FitResult:
-    """Train for config.epochs; keep the weights of the epoch with the lowest validation loss.
+    """Train for config.epochs; keep the weights of the epoch with the lowest validation loss (with
+    config.weight_average, the averaged weights are the ones validated, kept and shown to on_epoch_end).
 
     train_batches(epoch) must give the same batches for the same epoch every time: resuming skips the batches
     a checkpoint had already done. With `resume`, every state (weights, optimizer, schedule, random generators,
@@ -142,13 +147,17 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         state = resume.progress
     else:
         best_state, state = copy.deepcopy(model.state_dict()), Progress()
+    average = None
+    if config.weight_average > 0:
+        average = WeightAverage(model, config.weight_average, resume.average if resume is not None else None)
     session_started = time.perf_counter() if clock_start is None else clock_start
     elapsed_before = state.elapsed
 
     def save() -> None:
         if checkpointing is not None:
             state.elapsed = elapsed_before + time.perf_counter() - session_started
-            checkpointing.save(model, best_state, optimizer, scheduler, state)
+            checkpointing.save(model, best_state, optimizer, scheduler, state,
+                               average.state_dict() if average else None)
 
     with StopRequest() as stop:
         while state.epoch <= config.epochs:
@@ -185,6 +194,8 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                 if scheduler:
                     scheduler.step()
                 state.step += 1
+                if average:
+                    average.update(model, (epoch - 1) * steps_per_epoch + state.step)
                 if weight > 0:
                     state.total_loss += loss.item() * len(labels)
                     state.correct += int(((logits.detach() > 0).long() == labels).sum())
@@ -200,26 +211,27 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                         bar.close()
                         raise Interrupted(f"stopped at epoch {epoch}, step {state.step}")
             bar.close()
-            val_loss, val_accuracy = evaluate_loss(model, val_batches(), forward, device, config.mixed_precision,
-                                                   cluster)
-            total_loss, correct, count = cluster.sum(state.total_loss, state.correct, state.count)
-            record = EpochRecord(epoch, total_loss / max(count, 1), correct / max(count, 1),
-                                 val_loss, val_accuracy, optimizer.param_groups[0]["lr"],
-                                 time.perf_counter() - started)
-            improved = val_loss < state.best_loss
-            if improved:
-                state.best_loss, state.best_epoch, state.stale = val_loss, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                state.stale += 1
-            if progress:
-                tqdm.write(f"epoch {epoch}: train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f} | "
-                           f"val loss {val_loss:.4f} acc {val_accuracy:.4f} | {record.seconds:.0f}s"
-                           + (" *best*" if improved else ""))
-            state.history.append(asdict(record))
-            state.elapsed = elapsed_before + time.perf_counter() - session_started
-            if on_epoch_end:
-                on_epoch_end(record, improved, state)
+            with average.applied(model) if average else nullcontext():
+                val_loss, val_accuracy = evaluate_loss(model, val_batches(), forward, device, config.mixed_precision,
+                                                       cluster)
+                total_loss, correct, count = cluster.sum(state.total_loss, state.correct, state.count)
+                record = EpochRecord(epoch, total_loss / max(count, 1), correct / max(count, 1),
+                                     val_loss, val_accuracy, optimizer.param_groups[0]["lr"],
+                                     time.perf_counter() - started)
+                improved = val_loss < state.best_loss
+                if improved:
+                    state.best_loss, state.best_epoch, state.stale = val_loss, epoch, 0
+                    best_state = copy.deepcopy(model.state_dict())
+                else:
+                    state.stale += 1
+                if progress:
+                    tqdm.write(f"epoch {epoch}: train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f} | "
+                               f"val loss {val_loss:.4f} acc {val_accuracy:.4f} | {record.seconds:.0f}s"
+                               + (" *best*" if improved else ""))
+                state.history.append(asdict(record))
+                state.elapsed = elapsed_before + time.perf_counter() - session_started
+                if on_epoch_end:
+                    on_epoch_end(record, improved, state)
             state.epoch, state.step, state.total_loss, state.correct, state.count = epoch + 1, 0, 0.0, 0, 0
             state.epoch_seconds = 0.0
             stopping = bool(config.early_stopping_patience and state.stale >= config.early_stopping_patience)
