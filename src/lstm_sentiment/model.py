@@ -63,7 +63,8 @@ class SentimentClassifier(nn.Module):
         else:
             valid = position < lengths[:, None]
         valid = valid.unsqueeze(-1)  # [batch, time, 1]
-        mean = (outputs * valid).sum(1) / lengths.clamp(min=1)[:, None].to(outputs.dtype)
+        # LSTM outputs are exactly zero at padded steps (lstm.py), so the sum needs no mask; the max does
+        mean = outputs.sum(1) / lengths.clamp(min=1)[:, None].to(outputs.dtype)
         maximum = outputs.masked_fill(~valid, float("-inf")).amax(1)
         maximum = torch.where(torch.isfinite(maximum), maximum, torch.zeros_like(maximum))
         return {"mean": mean, "max": maximum, "maxmean": torch.cat([maximum, mean], dim=-1)}[self.config.pooling]
