@@ -272,3 +272,26 @@ def test_batch_first_false_and_initial_state():
         ref_out, (ref_h, ref_c) = reference(x, state)
         torch.testing.assert_close(out, ref_out, **TOL)
         torch.testing.assert_close(c, ref_c, **TOL)
+
+
+@pytest.mark.parametrize("path", ["explicit", "fused"])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_full_length_rows_take_the_one_call_route_and_match_torch(path, side, monkeypatch):
+    """Lengths that all equal the number of steps: the fused path runs both directions of a layer in one kernel
+    call (no reordering of time); outputs, states and gradients stay nn.LSTM's."""
+    reference = torch.nn.LSTM(5, 4, num_layers=2, bidirectional=True, batch_first=True).double()
+    ours = LSTM(5, 4, num_layers=2, bidirectional=True, path=path).double()
+    ours.load_state_dict(reference.state_dict())
+    calls = []
+    real_lstm = torch.lstm
+    monkeypatch.setattr(torch, "lstm", lambda *args: calls.append(args[-2]) or real_lstm(*args))
+    x = torch.randn(3, 6, 5, dtype=torch.float64, requires_grad=True)
+    out, (h, c) = ours(x, torch.tensor([6, 6, 6]), padding_side=side)
+    ref_out, (ref_h, ref_c) = reference(x)
+    for got, want in ((out, ref_out), (h, ref_h), (c, ref_c)):
+        torch.testing.assert_close(got, want, **TOL)
+    assert calls == ([] if path == "explicit" else [True, True])  # bidirectional=True, once per layer
+    grads = torch.autograd.grad((out ** 2).sum() + h.sum(), [x, *ours.parameters()])
+    ref_grads = torch.autograd.grad((ref_out ** 2).sum() + ref_h.sum(), [x, *reference.parameters()])
+    for ours_grad, ref_grad in zip(grads, ref_grads):
+        torch.testing.assert_close(ours_grad, ref_grad, **TOL)

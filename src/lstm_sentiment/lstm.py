@@ -160,35 +160,49 @@ class LSTM(nn.Module):
         uniform = lengths is None
         lengths = (torch.full((batch,), steps, dtype=torch.long, device=x.device) if lengths is None
                    else lengths.to(device=x.device, dtype=torch.long))
-        rotate = padding_side == "left" and not uniform
+        # every row full length (common once reviews are cut to maxlen): padding and its masks play no part
+        full = uniform or (not torch.jit.is_tracing() and bool((lengths == steps).all()))
+        rotate = padding_side == "left" and not full
         if rotate:  # work on right-padded sequences: padding after the data never touches the valid steps
             x = _gather_time(x, _time_index(lengths, steps, reverse=False))
         if state is None:
             zeros = x.new_zeros(self.num_layers * self.num_directions, batch, self.hidden_size)
             state = (zeros, zeros)
         explicit = self.uses_explicit_path(return_gates)
-        reverse_index = _time_index(lengths, steps, reverse=True) if self.bidirectional else None
+        both_in_one_call = full and self.bidirectional and not explicit  # no reversing of time, no concatenation
+        reverse_index = _time_index(lengths, steps, reverse=True) if self.bidirectional and not full else None
         layer_input, h_n, c_n, all_gates = x, [], [], []
         for layer in range(self.num_layers):
             if self.training and self.dropout > 0:  # one mask per sequence, like Keras's `dropout`
                 layer_input = layer_input * self._mask(layer_input.shape[0], layer_input.shape[-1], x)[:, None]
+            if both_in_one_call:
+                k = 2 * layer
+                weights = self._weights(layer, "") + self._weights(layer, "_reverse")
+                layer_input, h, c = torch.lstm(layer_input, (state[0][k: k + 2], state[1][k: k + 2]), weights, True,
+                                               1, 0.0, self.training, True, True)
+                h_n.extend(h.unbind(0))
+                c_n.extend(c.unbind(0))
+                all_gates.extend((None, None))
+                continue
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 k = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 else _gather_time(layer_input, reverse_index)
+                seq = layer_input if direction == 0 or full else _gather_time(layer_input, reverse_index)
+                seq = seq.flip(1) if direction == 1 and full else seq
                 run = self._explicit_direction if explicit else self._fused_direction
                 out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._weights(layer, suffix),
                                        uniform, return_gates, need_cell_state)
                 if direction == 1:
-                    out = _gather_time(out, reverse_index)
-                    gates = Gates(*(_gather_time(g, reverse_index) for g in gates)) if gates else None
+                    back = (lambda t: t.flip(1)) if full else (lambda t: _gather_time(t, reverse_index))
+                    out = back(out)
+                    gates = Gates(*(back(g) for g in gates)) if gates else None
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
                 all_gates.append(gates)
             layer_input = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
         output = layer_input
-        if not uniform:
+        if not full:
             valid = (torch.arange(steps, device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1)
             output = output * valid  # padded positions are exactly zero
             all_gates = [Gates(*(g * valid for g in gates)) for gates in all_gates] if return_gates else all_gates

@@ -57,16 +57,15 @@ class SentimentClassifier(nn.Module):
         if self.config.pooling == "last":
             return final
         steps = outputs.shape[1]
-        position = torch.arange(steps, device=outputs.device)[None, :]
-        if padding_side == "left":
-            valid = position >= (steps - lengths)[:, None]
-        else:
-            valid = position < lengths[:, None]
-        valid = valid.unsqueeze(-1)  # [batch, time, 1]
         # LSTM outputs are exactly zero at padded steps (lstm.py), so the sum needs no mask; the max does
         mean = outputs.sum(1) / lengths.clamp(min=1)[:, None].to(outputs.dtype)
-        maximum = outputs.masked_fill(~valid, float("-inf")).amax(1)
-        maximum = torch.where(torch.isfinite(maximum), maximum, torch.zeros_like(maximum))
+        if not torch.jit.is_tracing() and bool((lengths == steps).all()):  # no padding: no mask to build
+            maximum = outputs.amax(1)
+        else:
+            position = torch.arange(steps, device=outputs.device)[None, :]
+            valid = position >= (steps - lengths)[:, None] if padding_side == "left" else position < lengths[:, None]
+            maximum = outputs.masked_fill(~valid.unsqueeze(-1), float("-inf")).amax(1)
+            maximum = torch.where(torch.isfinite(maximum), maximum, torch.zeros_like(maximum))
         return {"mean": mean, "max": maximum, "maxmean": torch.cat([maximum, mean], dim=-1)}[self.config.pooling]
 
     def forward(self, ids: Tensor, lengths: Tensor, padding_side: str = "left") -> Tensor:
