@@ -152,7 +152,7 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
     try:
         with safe_open(str(path), "pt") as handle:
             metadata = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not a dict)
         meta = json.loads(metadata["state"])
     except (SafetensorError, OSError, KeyError, ValueError) as exc:
         raise UserError(f"{path}: unreadable checkpoint ({exc})") from None

@@ -10,7 +10,7 @@ writes files. gloo on CPU, NCCL on CUDA (one GPU per process, by LOCAL_RANK).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
@@ -23,7 +23,7 @@ from .runtime import resolve_device
 class Cluster:
     rank: int = 0
     world_size: int = 1
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @property
     def active(self) -> bool:

@@ -43,7 +43,7 @@ def _build() -> ModuleType | None:
                   file=sys.stderr, flush=True)
         return load(name=name, sources=[str(source)], verbose=False,
                     extra_cflags=["-O3", "-ffast-math", "-fopenmp-simd", "-march=native"])
-    except Exception as error:  # no compiler, no headers, read-only cache: fall back, say so once
+    except Exception as error:  # noqa: BLE001 - no compiler, no headers, read-only cache: fall back, say so once
         warnings.warn(f"LSTM step kernel unavailable, using the Python loop instead: {error}", stacklevel=2)
         return None
 
@@ -53,6 +53,6 @@ def _already_built(name: str) -> bool:
 
     try:
         folder = _get_build_directory(name, verbose=False)
-    except Exception:
+    except Exception:  # noqa: BLE001 - no build directory to look at: not built
         return False
     return any(entry.endswith(".so") for entry in os.listdir(folder))

@@ -143,7 +143,7 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
     if use_cache and (folder / "tensors.safetensors").exists():
         try:
             return _read_cache(folder, str(data_path))
-        except Exception:  # a damaged cache entry is rebuilt, never trusted
+        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
     corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows)
     unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials

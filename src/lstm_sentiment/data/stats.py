@@ -38,8 +38,9 @@ def corpus_stats(corpus: Corpus) -> dict:
 
 
 def format_stats(stats: dict) -> str:
-    lines = [f"source: {stats['source']}", f"{'split':<8}{'total':>9}{'positive':>10}{'negative':>10}"
-             f"{'mean':>8}{'median':>8}{'p90':>8}{'max':>8}   (length in words)"]
+    header = (f"{'split':<8}{'total':>9}{'positive':>10}{'negative':>10}"
+              f"{'mean':>8}{'median':>8}{'p90':>8}{'max':>8}   (length in words)")
+    lines = [f"source: {stats['source']}", header]
     for name, entry in stats["splits"].items():
         length = entry.get("length_words", {})
         lines.append(f"{name:<8}{entry['total']:>9,}{entry.get('positive', '-'):>10}{entry.get('negative', '-'):>10}"

@@ -23,7 +23,7 @@ def free_port() -> int:
 def background_server(*flags: str, log: Path | None = None, timeout: float = 120.0) -> Iterator[str]:
     """Start `lstm-sentiment serve FLAGS` on 127.0.0.1 and yield its base URL once /health answers."""
     port = free_port()
-    output = open(log, "wb") if log else subprocess.DEVNULL
+    output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed when the server stops)
     process = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", "serve", "--port", str(port), *flags],
                                stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
