@@ -72,6 +72,7 @@ def test_health_model_and_openapi(client, service):
     assert described["vocab_size"] == 30000 and described["config"]["data"]["maxlen"] == 600
     assert described["metrics"]["accuracy"] == recorded_metrics(service.model_dir)["accuracy"]
     assert described["metrics_split"] == "test"
+    assert "data" not in described["metrics"] and "machine" not in described["metrics"]  # no server-side paths
     assert described["limits"] == {"max_body_bytes": 4096, "max_texts": 4, "max_chars": 200}
     schema = client.get("/openapi.json").json()
     assert {"/predict", "/explain", "/explain/html", "/health", "/model"} <= set(schema["paths"])

@@ -19,12 +19,18 @@ from .batcher import MicroBatcher
 from .settings import ServeSettings
 
 
+PRIVATE_METRICS = ("data", "machine")  # where the training data lay and what trained it: the operator's business
+
+
 def recorded_metrics(model_dir: Path) -> dict | None:
+    """The run's metrics.json as clients may see it: without file paths or machine details."""
     try:
         metrics = json.loads((model_dir / METRICS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return metrics if isinstance(metrics, dict) else None
+    if not isinstance(metrics, dict):
+        return None
+    return {key: value for key, value in metrics.items() if key not in PRIVATE_METRICS}
 
 
 def one_thread(name: str) -> ThreadPoolExecutor:
