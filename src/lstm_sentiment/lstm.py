@@ -170,7 +170,9 @@ class LSTM(nn.Module):
             state = (zeros, zeros)
         explicit = self.uses_explicit_path(return_gates)
         both_in_one_call = full and self.bidirectional and not explicit  # no reversing of time, no concatenation
-        reverse_index = _time_index(lengths, steps, reverse=True) if self.bidirectional and not full else None
+        if self.bidirectional:  # each row's valid steps back to front (an involution: it also undoes itself)
+            reverse_index = None if full else _time_index(lengths, steps, reverse=True)
+            reverse_time = (lambda t: t.flip(1)) if full else (lambda t: _gather_time(t, reverse_index))
         layer_input, h_n, c_n, all_gates = x, [], [], []
         for layer in range(self.num_layers):
             if self.training and self.dropout > 0:  # one mask per sequence, like Keras's `dropout`
@@ -187,15 +189,13 @@ class LSTM(nn.Module):
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
                 k = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 or full else _gather_time(layer_input, reverse_index)
-                seq = seq.flip(1) if direction == 1 and full else seq
+                seq = layer_input if direction == 0 else reverse_time(layer_input)
                 run = self._explicit_direction if explicit else self._fused_direction
                 out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._weights(layer, suffix),
                                        uniform, return_gates, need_cell_state)
                 if direction == 1:
-                    back = (lambda t: t.flip(1)) if full else (lambda t: _gather_time(t, reverse_index))
-                    out = back(out)
-                    gates = Gates(*(back(g) for g in gates)) if gates else None
+                    out = reverse_time(out)
+                    gates = Gates(*(reverse_time(g) for g in gates)) if gates else None
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
