@@ -36,9 +36,10 @@ def launch(processes: int, arguments: list[str], fault: str | None = None) -> su
     return subprocess.run([sys.executable, *command], capture_output=True, text=True, env=environment, timeout=600)
 
 
-def train(tmp_path: Path, archive: Path, out: str, processes: int, fault: str | None = None) -> Path:
+def train(tmp_path: Path, archive: Path, out: str, processes: int, fault: str | None = None,
+          config_text: str = EXACT) -> Path:
     config = tmp_path / "exact.toml"
-    config.write_text(EXACT)
+    config.write_text(config_text)
     result = launch(processes, ["--config", str(config), "--data", str(archive), "--out", str(tmp_path / out),
                                 "--no-cache", "--device", "cpu"], fault)
     assert (result.returncode == 0) == (fault is None), result.stdout[-3000:] + result.stderr[-3000:]
@@ -51,9 +52,14 @@ def max_difference(run_a: Path, run_b: Path) -> float:
     return max(float((one[name] - two[name]).abs().max()) for name in one)
 
 
-def test_two_processes_train_the_same_weights_as_one(tmp_path, small_archive):
-    single = train(tmp_path, small_archive, "single", 1)
-    double = train(tmp_path, small_archive, "ddp", 2)
+# Adversarial training: each process perturbs its own reviews from its own gradients (the perturbation of a review
+# does not depend on the others), and the clean and perturbed gradients are averaged across processes once.
+@pytest.mark.parametrize("adversarial", [0.0, 0.05])
+def test_two_processes_train_the_same_weights_as_one(tmp_path, small_archive, adversarial):
+    config_text = EXACT.replace("mixed_precision = false", f"mixed_precision = false\nadversarial = {adversarial}")
+    assert f"adversarial = {adversarial}" in config_text
+    single = train(tmp_path, small_archive, "single", 1, config_text=config_text)
+    double = train(tmp_path, small_archive, "ddp", 2, config_text=config_text)
     assert sorted(p.name for p in single.iterdir()) == sorted(p.name for p in double.iterdir())
     assert max_difference(single, double) <= 1e-6
     history_one = json.loads((single / "history.json").read_text())

@@ -295,3 +295,27 @@ def test_full_length_rows_take_the_one_call_route_and_match_torch(path, side, mo
     ref_grads = torch.autograd.grad((ref_out ** 2).sum() + ref_h.sum(), [x, *reference.parameters()])
     for ours_grad, ref_grad in zip(grads, ref_grads):
         torch.testing.assert_close(ours_grad, ref_grad, **TOL)
+
+
+def test_weight_dropout_drops_recurrent_connections_in_training_only(monkeypatch):
+    torch.manual_seed(0)
+    lstm = LSTM(3, 4, bidirectional=True, weight_dropout=0.5)
+    x, lengths = torch.randn(2, 5, 3), torch.tensor([5, 3])
+    seen = []
+    original = torch.lstm
+    monkeypatch.setattr(torch, "lstm", lambda *args: seen.append(args) or original(*args))
+    lstm.train()
+    first, second = lstm(x, lengths)[0], lstm(x, lengths)[0]
+    assert seen, "weight dropout keeps the fused kernel"
+    assert not torch.allclose(first, second)  # a new mask per forward pass
+    used = [args[2][1] for args in seen if len(args) > 3 and isinstance(args[2], list)]  # weight_hh per call
+    dropped = used[0] == 0
+    assert 0.3 < dropped.float().mean() < 0.7
+    assert torch.allclose(used[0][~dropped], 2 * lstm.weight_hh_l0[~dropped])  # survivors rescaled by 1/(1-p)
+    first.sum().backward()
+    assert lstm.weight_hh_l0.grad is not None and lstm.weight_hh_l0.grad.abs().sum() > 0
+    lstm.eval()
+    plain = LSTM(3, 4, bidirectional=True)
+    plain.load_state_dict(lstm.state_dict())
+    with torch.no_grad():
+        assert torch.equal(lstm(x, lengths)[0], plain.eval()(x, lengths)[0])

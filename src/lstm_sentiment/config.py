@@ -59,6 +59,9 @@ class ModelConfig:
     recurrent_dropout: float = 0.0  # on h_{t-1}, one mask per sequence (Keras `recurrent_dropout`)
     embedding_dropout: float = 0.0
     word_dropout: float = 0.0  # training only: each token is replaced by <unk> with this probability
+    # training only: DropConnect on the recurrent weights U (AWD-LSTM's weight drop), one mask per batch; unlike
+    # recurrent_dropout it keeps the fused kernel
+    weight_dropout: float = 0.0
     output_dropout: float = 0.0  # before the Dense layer (a Keras `Dropout` layer)
     pooling: str = "last"  # "last" state, or "max", "mean", "maxmean" over valid time steps
     lstm_path: str = "auto"  # "auto", "explicit" or "fused" (see lstm.py)
@@ -70,7 +73,8 @@ class ModelConfig:
         _check(self.embedding_window >= 1, "model.embedding_window must be at least 1")
         _check(len(self.hidden_sizes) >= 1 and all(h >= 1 for h in self.hidden_sizes),
                "model.hidden_sizes must list at least one positive size")
-        for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "output_dropout"):
+        for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "weight_dropout",
+                     "output_dropout"):
             _check(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
         _check(self.pooling in ("last", "max", "mean", "maxmean"),
                "model.pooling must be one of last, max, mean, maxmean")
@@ -101,6 +105,10 @@ class TrainConfig:
     # Decay of an exponential moving average of the weights (averaging.py), updated after every step; when
     # above 0, validation, best-epoch selection and the saved model use the averaged weights. 0 = off.
     weight_average: float = 0.0
+    # Adversarial training (adversarial.py): each step also learns from the batch with its word vectors pushed
+    # this far (relative to the review's embedded norm) in the direction that raises the loss most. Doubles the
+    # cost of every step in which the embedding learns. 0 = off.
+    adversarial: float = 0.0
 
     def validate(self) -> None:
         _check(self.epochs >= 1, "train.epochs must be at least 1")
@@ -113,6 +121,7 @@ class TrainConfig:
         _check(self.encoder_lr_factor > 0, "train.encoder_lr_factor must be positive")
         _check(0 <= self.freeze_encoder_epochs < self.epochs, "train.freeze_encoder_epochs must be in [0, epochs)")
         _check(0.0 <= self.weight_average < 1.0, "train.weight_average must be in [0, 1)")
+        _check(0.0 <= self.adversarial < 1.0, "train.adversarial must be in [0, 1)")
 
 
 @dataclass

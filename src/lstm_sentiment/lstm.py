@@ -112,13 +112,13 @@ class LSTM(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, recurrent_dropout: float = 0.0, batch_first: bool = True,
-                 path: str = "auto"):
+                 path: str = "auto", weight_dropout: float = 0.0):
         super().__init__()
         if path not in ("auto", "explicit", "fused"):
             raise ValueError(f"path must be auto, explicit or fused, not {path!r}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bidirectional, self.batch_first, self.path = bidirectional, batch_first, path
-        self.dropout, self.recurrent_dropout = dropout, recurrent_dropout
+        self.dropout, self.recurrent_dropout, self.weight_dropout = dropout, recurrent_dropout, weight_dropout
         self.num_directions = 2 if bidirectional else 1
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
@@ -138,6 +138,14 @@ class LSTM(nn.Module):
 
     def _weights(self, layer: int, suffix: str) -> list[Tensor]:
         return [getattr(self, f"{kind}_l{layer}{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+    def _step_weights(self, layer: int, suffix: str) -> list[Tensor]:
+        """The weights one forward pass uses: in training, U loses whole connections (one mask per batch), which
+        regularises the recurrence without touching the fused kernel."""
+        w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
+        if self.training and self.weight_dropout > 0:
+            w_hh = nn.functional.dropout(w_hh, self.weight_dropout)
+        return [w_ih, w_hh, b_ih, b_hh]
 
     def uses_explicit_path(self, return_gates: bool = False) -> bool:
         """The fused kernel cannot drop h_{t-1} per sequence nor expose gates; everything else goes fused."""
@@ -179,7 +187,7 @@ class LSTM(nn.Module):
                 layer_input = layer_input * self._mask(layer_input.shape[0], layer_input.shape[-1], x)[:, None]
             if both_in_one_call:
                 k = 2 * layer
-                weights = self._weights(layer, "") + self._weights(layer, "_reverse")
+                weights = self._step_weights(layer, "") + self._step_weights(layer, "_reverse")
                 layer_input, h, c = torch.lstm(layer_input, (state[0][k: k + 2], state[1][k: k + 2]), weights, True,
                                                1, 0.0, self.training, True, True)
                 h_n.extend(h.unbind(0))
@@ -191,7 +199,7 @@ class LSTM(nn.Module):
                 k = layer * self.num_directions + direction
                 seq = layer_input if direction == 0 else reverse_time(layer_input)
                 run = self._explicit_direction if explicit else self._fused_direction
-                out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._weights(layer, suffix),
+                out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._step_weights(layer, suffix),
                                        uniform, return_gates, need_cell_state)
                 if direction == 1:
                     out = reverse_time(out)

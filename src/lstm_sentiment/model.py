@@ -25,7 +25,8 @@ class SentimentClassifier(nn.Module):
         # One LSTM module per layer so stacked layers may differ in width (e.g. LSTM(128) -> LSTM(64)).
         self.lstms = nn.ModuleList(
             LSTM(sizes[k], hidden, bidirectional=config.bidirectional, dropout=config.dropout,
-                 recurrent_dropout=config.recurrent_dropout, path=config.lstm_path)
+                 recurrent_dropout=config.recurrent_dropout, weight_dropout=config.weight_dropout,
+                 path=config.lstm_path)
             for k, hidden in enumerate(config.hidden_sizes)
         )
         features = sizes[-1] * (2 if config.pooling == "maxmean" else 1)

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .adversarial import EmbeddingPerturbation
 from .averaging import WeightAverage
 from .checkpoint import Checkpoint, Progress
 from .config import TrainConfig
@@ -126,7 +127,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         on_epoch_end: Callable[[EpochRecord, bool, Progress], None] | None = None, progress: bool = True,
         checkpointing: Checkpointing | None = None, resume: Checkpoint | None = None,
         clock_start: float | None = None, encoder: list[nn.Parameter] | None = None,
-        cluster: Cluster | None = None) -> FitResult:
+        cluster: Cluster | None = None, embedding: nn.Module | None = None) -> FitResult:
     """Train for config.epochs; keep the weights of the epoch with the lowest validation loss (with
     config.weight_average, the averaged weights are the ones validated, kept and shown to on_epoch_end).
 
@@ -136,6 +137,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
     Progress.elapsed counts from clock_start (default: now), plus the time of earlier sessions.
     `encoder`: pretrained parameters (discriminative learning rate, frozen for config.freeze_encoder_epochs).
     `cluster`: the processes of a torchrun launch (distributed.py); batches then carry each process's share.
+    `embedding`: the layer whose output config.adversarial perturbs (adversarial training is off without it).
     """
     cluster = cluster or Cluster(device=device)
     progress = progress and cluster.is_main
@@ -150,8 +152,13 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
     average = None
     if config.weight_average > 0:
         average = WeightAverage(model, config.weight_average, resume.average if resume is not None else None)
+    perturbation = (EmbeddingPerturbation(embedding, config.adversarial)
+                    if embedding is not None and config.adversarial else None)
     session_started = time.perf_counter() if clock_start is None else clock_start
     elapsed_before = state.elapsed
+
+    def backward(loss: Tensor, weight: float) -> None:
+        (scaler.scale(loss * weight) if scaler else loss * weight).backward()
 
     def save() -> None:
         if checkpointing is not None:
@@ -159,7 +166,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
             checkpointing.save(model, best_state, optimizer, scheduler, state,
                                average.state_dict() if average else None)
 
-    with StopRequest() as stop:
+    with StopRequest() as stop, perturbation or nullcontext():
         while state.epoch <= config.epochs:
             epoch = state.epoch
             model.train()
@@ -179,11 +186,18 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                     raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
                                     "the last good checkpoint is kept; try a lower learning rate")
                 optimizer.zero_grad(set_to_none=True)
+                adversarial = perturbation is not None and any(p.requires_grad for p in embedding.parameters())
+                # with a second pass, DDP averages the gradients once, after both
+                with net.no_sync() if adversarial and hasattr(net, "no_sync") else nullcontext():
+                    backward(loss, weight)
+                if adversarial and perturbation.ready():
+                    with perturbation.perturbed(), autocast(device, config.mixed_precision):
+                        adversarial_logits, _ = forward(net, batch)
+                        adversarial_loss = nn.functional.binary_cross_entropy_with_logits(
+                            adversarial_logits.float(), labels.float())
+                    backward(adversarial_loss, weight)
                 if scaler:
-                    scaler.scale(loss * weight).backward()
                     scaler.unscale_(optimizer)
-                else:
-                    (loss * weight).backward()
                 if config.grad_clip > 0:
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 if scaler:

@@ -18,7 +18,6 @@ from ..runs import METRICS, weights_version
 from .batcher import MicroBatcher
 from .settings import ServeSettings
 
-
 PRIVATE_METRICS = ("data", "machine")  # where the training data lay and what trained it: the operator's business
 
 
