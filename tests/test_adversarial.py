@@ -29,7 +29,7 @@ def test_perturbation_has_relative_size_epsilon_and_follows_the_gradient():
     with EmbeddingPerturbation(model.embedding, epsilon=0.05) as perturbation:
         model.train()
         loss_of(model, ids, lengths, labels).backward()
-        assert perturbation.ready()
+        assert perturbation.armed()
         embedded = model.embedding.weight[ids].detach()  # not through the layer: the hook would record it
         model.zero_grad()
         reference = embedded.clone().requires_grad_()
@@ -68,7 +68,7 @@ def test_a_frozen_embedding_gives_no_gradient_to_follow():
     with EmbeddingPerturbation(model.embedding, epsilon=0.05) as perturbation:
         model.train()
         loss_of(model, torch.randint(2, 20, (2, 4)), torch.tensor([4, 4]), torch.tensor([0, 1])).backward()
-        assert not perturbation.ready()
+        assert not perturbation.armed()
 
 
 def test_fit_learns_from_the_clean_and_the_perturbed_batch(monkeypatch):

@@ -40,9 +40,10 @@ class EmbeddingPerturbation:
             self._recorded = None
         return None
 
-    def ready(self) -> bool:
-        """Whether the clean pass's backward left a gradient to follow (not while the embedding is frozen)."""
-        return self._recorded is not None and self._recorded.grad is not None
+    def armed(self) -> bool:
+        """Whether the last clean pass recorded word vectors whose backward will give a gradient to follow (not
+        while the embedding is frozen). Known before the backward, so DDP can hold back its averaging."""
+        return self._recorded is not None
 
     @contextmanager
     def perturbed(self):

@@ -140,12 +140,11 @@ class LSTM(nn.Module):
         return [getattr(self, f"{kind}_l{layer}{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
     def _step_weights(self, layer: int, suffix: str) -> list[Tensor]:
-        """The weights one forward pass uses: in training, U loses whole connections (one mask per batch), which
-        regularises the recurrence without touching the fused kernel."""
-        w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
+        """A forward pass's weights: in training, weight drop cuts connections of U (one mask per batch)."""
+        weights = self._weights(layer, suffix)  # a new list: [W, U, b_ih, b_hh]
         if self.training and self.weight_dropout > 0:
-            w_hh = nn.functional.dropout(w_hh, self.weight_dropout)
-        return [w_ih, w_hh, b_ih, b_hh]
+            weights[1] = nn.functional.dropout(weights[1], self.weight_dropout)
+        return weights
 
     def uses_explicit_path(self, return_gates: bool = False) -> bool:
         """The fused kernel cannot drop h_{t-1} per sequence nor expose gates; everything else goes fused."""

@@ -186,11 +186,11 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                     raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
                                     "the last good checkpoint is kept; try a lower learning rate")
                 optimizer.zero_grad(set_to_none=True)
-                adversarial = perturbation is not None and any(p.requires_grad for p in embedding.parameters())
+                adversarial = perturbation is not None and perturbation.armed()
                 # with a second pass, DDP averages the gradients once, after both
                 with net.no_sync() if adversarial and hasattr(net, "no_sync") else nullcontext():
                     backward(loss, weight)
-                if adversarial and perturbation.ready():
+                if adversarial:
                     with perturbation.perturbed(), autocast(device, config.mixed_precision):
                         adversarial_logits, _ = forward(net, batch)
                         adversarial_loss = nn.functional.binary_cross_entropy_with_logits(
