@@ -157,6 +157,11 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
     session_started = time.perf_counter() if clock_start is None else clock_start
     elapsed_before = state.elapsed
 
+    def batch_loss(net: nn.Module, batch) -> tuple[Tensor, Tensor, Tensor]:
+        with autocast(device, config.mixed_precision):
+            logits, labels = forward(net, batch)
+            return nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float()), logits, labels
+
     def backward(loss: Tensor, weight: float) -> None:
         (scaler.scale(loss * weight) if scaler else loss * weight).backward()
 
@@ -179,9 +184,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                        initial=state.step, disable=not progress, mininterval=1.0, dynamic_ncols=True)
             for batch in bar:
                 weight = getattr(batch, "loss_weight", 1.0)
-                with autocast(device, config.mixed_precision):
-                    logits, labels = forward(net, batch)
-                    loss = nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float())
+                loss, logits, labels = batch_loss(net, batch)
                 if not torch.isfinite(loss):
                     raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
                                     "the last good checkpoint is kept; try a lower learning rate")
@@ -191,10 +194,8 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                 with net.no_sync() if adversarial and hasattr(net, "no_sync") else nullcontext():
                     backward(loss, weight)
                 if adversarial:
-                    with perturbation.perturbed(), autocast(device, config.mixed_precision):
-                        adversarial_logits, _ = forward(net, batch)
-                        adversarial_loss = nn.functional.binary_cross_entropy_with_logits(
-                            adversarial_logits.float(), labels.float())
+                    with perturbation.perturbed():
+                        adversarial_loss = batch_loss(net, batch)[0]
                     backward(adversarial_loss, weight)
                 if scaler:
                     scaler.unscale_(optimizer)
