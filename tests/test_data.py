@@ -157,6 +157,30 @@ def test_splits_are_seeded_stratified_and_disjoint(small_archive):
     assert len(pooled["test"]) == 48 and len(pooled["train"]) + len(pooled["validation"]) == 192
 
 
+@pytest.mark.parametrize("groups", ["none", "movie"])
+def test_no_validation_split_keeps_every_training_review(small_archive, groups):
+    corpus = read_archive(small_archive)
+    splits = split_corpus(corpus, DataConfig(validation_split=0, validation_groups=groups))
+    assert splits["train"].texts == corpus.train.texts and len(splits["validation"]) == 0
+    assert len(split_corpus(corpus, DataConfig(validation_split=0), limit=20)["validation"]) == 0
+    prepared = load_prepared(small_archive, DataConfig(validation_split=0, num_words=50), use_cache=False)
+    assert prepared.splits["validation"].ids.shape == (0, 200) and len(prepared.splits["train"]) == 120
+    with pytest.raises(UserError, match=r"validation_split must be in \[0, 1\)"):
+        DataConfig(validation_split=1.0).validate()
+
+
+def test_a_given_vocabulary_is_used_and_keys_the_cache(small_archive):
+    config = DataConfig(num_words=50, validation_split=0)  # the training split is the archive's, in order
+    own = load_prepared(small_archive, config)
+    given = Vocabulary(own.vocab.tokens[:2] + sorted(own.vocab.tokens[2:]))  # same words, other ids
+    encoded = load_prepared(small_archive, config, vocab=given)
+    assert encoded.vocab.tokens == given.tokens != own.vocab.tokens
+    first_review = encoded.splits["train"].ids[0]
+    assert first_review.tolist() == pad_sequences([given.encode(tokenize(read_archive(small_archive).train.texts[0]))],
+                                                  200)[0][0].tolist()
+    assert not np.array_equal(first_review.numpy(), own.splits["train"].ids[0].numpy())  # not the other cache entry
+
+
 def test_limit_takes_a_balanced_sample(small_archive):
     splits = split_corpus(read_archive(small_archive), DataConfig(), limit=20)
     assert len(splits["train"]) == 20 and sum(splits["train"].labels) == 10

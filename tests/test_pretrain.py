@@ -146,9 +146,30 @@ def test_fine_tuning_refuses_a_language_model_that_does_not_fit(tmp_path, pretra
     assert main([*base, "--out", str(tmp_path / "a"), "--set", "model.hidden_sizes=[16]"]) == 2
     assert "model.hidden_sizes" in capsys.readouterr().err
     assert main([*base, "--out", str(tmp_path / "b"), "--set", "data.num_words=20"]) == 2
-    assert "vocabulary" in capsys.readouterr().err
+    assert "data.num_words" in capsys.readouterr().err
     assert main([*base[:-1], str(tmp_path), "--out", str(tmp_path / "c")]) == 2
     assert "encoder.safetensors" in capsys.readouterr().err
+
+
+def test_refit_on_every_training_review_from_a_language_model(tmp_path, pretrain_config, small_archive, capsys):
+    """The language model held out validation reviews; the final refit trains on all of them with the language
+    model's vocabulary, keeps the last epoch and reports the test split only."""
+    lm_dir = tmp_path / "lm"
+    assert main(pretrain_args(lm_dir, pretrain_config, small_archive, "--epochs", "1")) == 0
+    refit = ["train", "--config", str(pretrain_config), "--data", str(small_archive), "--quiet", "--no-cache",
+             "--pretrained", str(lm_dir), "--set", "data.validation_split=0"]
+    assert main([*refit, "--out", str(tmp_path / "refit")]) == 0
+    metrics = json.loads((tmp_path / "refit" / "metrics.json").read_text())
+    assert metrics["split"] == "test" and metrics["validation"] is None
+    assert metrics["best_epoch"] == metrics["epochs_run"] == 2 and metrics["train_size"] == 120
+    history = json.loads((tmp_path / "refit" / "history.json").read_text())
+    assert [row["val_loss"] for row in history] == [None, None]
+    assert (tmp_path / "refit" / "vocab.json").read_text() == (lm_dir / "vocab.json").read_text()
+    assert (tmp_path / "refit" / "curves.png").stat().st_size > 0
+    assert main([*refit, "--out", str(tmp_path / "no-test"), "--no-test"]) == 2
+    assert "leave out --no-test" in capsys.readouterr().err
+    assert main(pretrain_args(tmp_path / "lm0", pretrain_config, small_archive, "--set", "data.validation_split=0")) == 2
+    assert "validation_split must be > 0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("fault", ["step:5", "epoch-end:1", "checkpoint-write:2"])

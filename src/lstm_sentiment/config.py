@@ -25,7 +25,9 @@ class DataConfig:
     maxlen: int = 200  # tokens kept per review
     padding: str = "pre"  # side that receives padding: "pre" (Keras default) or "post"
     truncating: str = "pre"  # side that loses tokens beyond maxlen: "pre" (Keras default) or "post"
-    validation_split: float = 0.2  # share of the training split held out for model selection
+    # share of the training split held out for model selection; 0 trains on all of it for the configured epochs
+    # and keeps the last (a final refit, once the settings were chosen on a validation split)
+    validation_split: float = 0.2
     # "movie": hold out whole movies (aclImdb archives and folders; IMDb's test split is movie-disjoint too),
     # "none": any reviews (always the case for CSV files without movie ids)
     validation_groups: str = "none"
@@ -38,7 +40,7 @@ class DataConfig:
         _check(self.maxlen >= 1, "data.maxlen must be at least 1")
         _check(self.padding in ("pre", "post"), "data.padding must be 'pre' or 'post'")
         _check(self.truncating in ("pre", "post"), "data.truncating must be 'pre' or 'post'")
-        _check(0.0 < self.validation_split < 1.0, "data.validation_split must be between 0 and 1")
+        _check(0.0 <= self.validation_split < 1.0, "data.validation_split must be in [0, 1)")
         _check(self.validation_groups in ("none", "movie"), "data.validation_groups must be 'none' or 'movie'")
         _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
 

@@ -111,25 +111,39 @@ def batchify(stream: Tensor, streams: int) -> Tensor:
     return stream[: length * streams].reshape(streams, length)
 
 
-def load_encoder(lm_dir: Path, config: Config, vocab: Vocabulary) -> dict[str, torch.Tensor]:
-    """The pretrained embedding and LSTM weights, after checking they fit this run: the same vocabulary and the
-    same embedding and first-layer sizes."""
+def _language_model_config(lm_dir: Path) -> dict:
+    """The saved config of a finished `pretrain` directory (a clear error for anything else)."""
     from .runs import read_json  # runs imports the classifier; only needed here
 
-    path = lm_dir / ENCODER
-    if not path.exists():
-        raise UserError(f"{path}: missing (is {lm_dir} a finished `lstm-sentiment pretrain` directory?)")
+    if not (lm_dir / ENCODER).exists():
+        raise UserError(f"{lm_dir / ENCODER}: missing (is {lm_dir} a finished `lstm-sentiment pretrain` directory?)")
     saved = read_json(lm_dir / "config.json")
     if not isinstance(saved, dict) or saved.get("kind") != "language-model":
         raise UserError(f"{lm_dir / 'config.json'}: not a language-model directory")
+    return saved
+
+
+def pretrained_vocabulary(lm_dir: Path) -> Vocabulary:
+    """The language model's vocabulary: the classifier fine-tuned from it must read text with the same ids,
+    whatever its own data split (a refit on every training review included)."""
+    _language_model_config(lm_dir)
+    return Vocabulary.load(lm_dir / "vocab.json")
+
+
+def load_encoder(lm_dir: Path, config: Config, vocab: Vocabulary) -> dict[str, torch.Tensor]:
+    """The pretrained embedding and LSTM weights, after checking they fit this run: the same vocabulary and the
+    same embedding and first-layer sizes."""
+    saved = _language_model_config(lm_dir)
+    path = lm_dir / ENCODER
     mismatched = [f"model.{key}" for key in ("embedding_dim", "hidden_sizes")
                   if saved["model"].get(key) != getattr(config.model, key)]
+    if saved.get("data", {}).get("num_words") != config.data.num_words:  # the vocabulary is the LM's own
+        mismatched.append("data.num_words")
     if mismatched or not config.model.bidirectional:
         detail = ", ".join(mismatched) or "model.bidirectional (must be true)"
         raise UserError(f"{lm_dir} was pretrained with other settings than this run: {detail}")
     if Vocabulary.load(lm_dir / "vocab.json").tokens != vocab.tokens:
-        raise UserError(f"{lm_dir}/vocab.json differs from this run's vocabulary (other data, or other "
-                        "data.num_words / split settings)")
+        raise UserError(f"{lm_dir}/vocab.json differs from this run's vocabulary")
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:

@@ -19,7 +19,9 @@ def plot_curves(history: list[dict], path: Path, title: str = "") -> None:
     figure, (acc_axis, loss_axis) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for axis, key, label in ((acc_axis, "accuracy", "Accuracy"), (loss_axis, "loss", "Loss (binary cross-entropy)")):
         axis.plot(epochs, [row[f"train_{key}"] for row in history], "o-", color=TRAIN_COLOUR, label="train")
-        axis.plot(epochs, [row[f"val_{key}"] for row in history], "s--", color=VALIDATION_COLOUR, label="validation")
+        if history and history[0][f"val_{key}"] is not None:  # a refit has no validation split
+            axis.plot(epochs, [row[f"val_{key}"] for row in history], "s--", color=VALIDATION_COLOUR,
+                      label="validation")
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
         axis.set_title(label)

@@ -89,6 +89,8 @@ def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: 
     set_seed(config.train.seed)
     device = resolve_device(config.train.device)
     settings = config.pretrain
+    if config.data.validation_split == 0:
+        raise UserError("pretrain measures perplexity on the validation reviews: data.validation_split must be > 0")
     data = load_prepared(Path(options.data_path), config.data, limit=options.limit, use_cache=options.use_cache,
                          unlabelled=True)
     flat = data.unlabelled_ids

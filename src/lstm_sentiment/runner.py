@@ -22,7 +22,7 @@ from .embeddings import ppmi_svd_vectors
 from .errors import UserError
 from .evaluate import evaluate_split
 from .faults import FaultInjector
-from .language_model import load_encoder
+from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier
 from .plots import plot_confusion, plot_curves
 from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
@@ -106,12 +106,18 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
     word_vectors = config.model.embedding_init == "ppmi"
     if not cluster.is_main:
         cluster.barrier()  # rank 0 prepares (and caches) the data first; the others then read the cache
+    # a classifier fine-tuned from a language model reads text with the language model's vocabulary
+    vocab = pretrained_vocabulary(Path(options.pretrained)) if options.pretrained else None
     data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache,
-                         unlabelled=word_vectors)
+                         unlabelled=word_vectors, vocab=vocab)
     if cluster.is_main:
         cluster.barrier()
-    if not len(data.splits["train"]) or not len(data.splits["validation"]):
+    validating = config.data.validation_split > 0  # 0: a final refit on every training review, last epoch kept
+    if not len(data.splits["train"]) or (validating and not len(data.splits["validation"])):
         raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
+    if not validating and options.final_split == "validation":
+        raise UserError("data.validation_split = 0 holds out no validation reviews to report on; "
+                        "leave out --no-test (a refit is tested once, at the end)")
     model = SentimentClassifier(config.model, data.vocab.size)
     if word_vectors and resume is None:
         vectors = ppmi_svd_vectors(data.unlabelled_ids, data.vocab.size, config.model.embedding_dim,
@@ -177,8 +183,8 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
             faults.reached("epoch-end")
 
     steps = math.ceil(len(train_split) / config.train.batch_size)
-    result = fit(model, train_batches, steps, val_batches, forward, config.train, device, on_epoch_end, progress,
-                 checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume, clock_start=started,
+    result = fit(model, train_batches, steps, val_batches if validating else None, forward, config.train, device,
+                 on_epoch_end, progress, checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume, clock_start=started,
                  encoder=encoder, cluster=cluster, embedding=model.embedding)
     if not cluster.is_main:
         return None  # rank 0 tests the model and writes the results
@@ -195,7 +201,8 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         "best_epoch": result.best_epoch,
         "epochs_run": len(history),
         "stopped_early": result.stopped_early,
-        "validation": {"loss": best["val_loss"], "accuracy": best["val_accuracy"], "n": len(val_split)},
+        "validation": ({"loss": best["val_loss"], "accuracy": best["val_accuracy"], "n": len(val_split)}
+                       if validating else None),
         "train_size": len(train_split),
         "seconds": round(before + time.perf_counter() - started - result.progress.excluded, 1),
         "resumed": resume is not None,

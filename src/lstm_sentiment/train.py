@@ -33,8 +33,8 @@ class EpochRecord:
     epoch: int
     train_loss: float
     train_accuracy: float
-    val_loss: float
-    val_accuracy: float
+    val_loss: float | None  # None without a validation split
+    val_accuracy: float | None
     learning_rate: float
     seconds: float
 
@@ -122,7 +122,8 @@ class Checkpointing:
     every_steps: int = 0  # also every N optimizer steps (0: only at the end of each epoch)
 
 
-def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_epoch: int, val_batches: Callable[[], Iterable],
+def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_epoch: int,
+        val_batches: Callable[[], Iterable] | None,
         forward: ForwardFn, config: TrainConfig, device: torch.device,
         on_epoch_end: Callable[[EpochRecord, bool, Progress], None] | None = None, progress: bool = True,
         checkpointing: Checkpointing | None = None, resume: Checkpoint | None = None,
@@ -130,6 +131,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         cluster: Cluster | None = None, embedding: nn.Module | None = None) -> FitResult:
     """Train for config.epochs; keep the weights of the epoch with the lowest validation loss (with
     config.weight_average, the averaged weights are the ones validated, kept and shown to on_epoch_end).
+    Without val_batches (a final refit) every epoch counts as an improvement, so the last one is kept.
 
     train_batches(epoch) must give the same batches for the same epoch every time: resuming skips the batches
     a checkpoint had already done. With `resume`, every state (weights, optimizer, schedule, random generators,
@@ -227,22 +229,26 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                         raise Interrupted(f"stopped at epoch {epoch}, step {state.step}")
             bar.close()
             with average.applied(model) if average else nullcontext():
-                val_loss, val_accuracy = evaluate_loss(model, val_batches(), forward, device, config.mixed_precision,
-                                                       cluster)
+                val_loss, val_accuracy = (evaluate_loss(model, val_batches(), forward, device,
+                                                        config.mixed_precision, cluster)
+                                          if val_batches else (None, None))
                 total_loss, correct, count = cluster.sum(state.total_loss, state.correct, state.count)
                 record = EpochRecord(epoch, total_loss / max(count, 1), correct / max(count, 1),
                                      val_loss, val_accuracy, optimizer.param_groups[0]["lr"],
                                      time.perf_counter() - started)
-                improved = val_loss < state.best_loss
+                improved = val_loss is None or val_loss < state.best_loss
                 if improved:
-                    state.best_loss, state.best_epoch, state.stale = val_loss, epoch, 0
+                    state.best_epoch, state.stale = epoch, 0
+                    if val_loss is not None:
+                        state.best_loss = val_loss
                     best_state = copy.deepcopy(model.state_dict())
                 else:
                     state.stale += 1
                 if progress:
+                    validated = (f"val loss {val_loss:.4f} acc {val_accuracy:.4f}" if val_loss is not None
+                                 else "no validation (refit)")
                     tqdm.write(f"epoch {epoch}: train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f} | "
-                               f"val loss {val_loss:.4f} acc {val_accuracy:.4f} | {record.seconds:.0f}s"
-                               + (" *best*" if improved else ""))
+                               f"{validated} | {record.seconds:.0f}s" + (" *best*" if improved and val_loss is not None else ""))
                 state.history.append(asdict(record))
                 state.elapsed = elapsed_before + time.perf_counter() - session_started
                 if on_epoch_end:

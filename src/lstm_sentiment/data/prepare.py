@@ -60,12 +60,15 @@ def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -
     if config.pool or not corpus.has_test_split:
         pooled = Reviews(train.texts + test.texts, train.labels + test.labels, train.movies + test.movies)
         train, test = _stratified_split(pooled, config.test_fraction, config.split_seed)
-    if config.validation_groups == "movie" and train.movies and all(train.movies):
+    if config.validation_split == 0:  # a final refit: every training review trains
+        validation = _take(train, np.empty(0, dtype=np.int64))
+    elif config.validation_groups == "movie" and train.movies and all(train.movies):
         train, validation = _movie_split(train, config.validation_split, config.split_seed)
     else:
         train, validation = _stratified_split(train, config.validation_split, config.split_seed)
     if limit is not None and limit < len(train):
-        n_val = max(2, round(limit * config.validation_split / (1 - config.validation_split)))
+        n_val = round(limit * config.validation_split / (1 - config.validation_split))
+        n_val = max(2, n_val) if config.validation_split else 0
         train = balanced_sample(train, limit, config.split_seed)
         validation = balanced_sample(validation, min(n_val, len(validation)), config.split_seed)
     return {"train": train, "validation": validation, "test": test}
@@ -116,11 +119,12 @@ def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, confi
     )
 
 
-def prepare(splits: dict[str, Reviews], config: DataConfig,
-            unlabelled: list[str] | None = None) -> tuple[Vocabulary, dict[str, EncodedSplit], np.ndarray | None]:
-    """The vocabulary comes from the training split only; unlabelled texts (if given) are encoded with it."""
+def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str] | None = None,
+            vocab: Vocabulary | None = None) -> tuple[Vocabulary, dict[str, EncodedSplit], np.ndarray | None]:
+    """The vocabulary comes from the training split only (unless given: a pretrained model's); unlabelled texts
+    (if given) are encoded with it."""
     tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
-    vocab = Vocabulary.build(tokenized["train"], config.num_words)
+    vocab = vocab if vocab is not None else Vocabulary.build(tokenized["train"], config.num_words)
     encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name])
                for name in splits}
     flat = None
@@ -129,17 +133,21 @@ def prepare(splits: dict[str, Reviews], config: DataConfig,
     return vocab, encoded, flat
 
 
-def cache_key(data_path: Path, config: DataConfig, limit: int | None, unlabelled: bool = False) -> str:
+def cache_key(data_path: Path, config: DataConfig, limit: int | None, unlabelled: bool = False,
+              vocab: Vocabulary | None = None) -> str:
     settings = {"data": data_fingerprint(data_path), "config": dataclasses.asdict(config), "limit": limit,
                 "tokenizer": TOKENIZER_VERSION, "format": PREPARED_FORMAT, "unlabelled": unlabelled}
+    if vocab is not None:
+        settings["vocabulary"] = hashlib.sha256("\n".join(vocab.tokens).encode()).hexdigest()
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None, use_cache: bool = True,
-                  skip_bad_rows: bool = False, unlabelled: bool = False) -> PreparedData:
+                  skip_bad_rows: bool = False, unlabelled: bool = False, vocab: Vocabulary | None = None) -> PreparedData:
     """Prepared tensors from the cache when the data and text settings match, else built and cached.
-    unlabelled=True also encodes the training split and the unlabelled reviews in full, for word vectors."""
-    folder = cache_dir() / "prepared" / cache_key(data_path, config, limit, unlabelled)
+    unlabelled=True also encodes the training split and the unlabelled reviews in full, for word vectors.
+    vocab: encode with this vocabulary (a pretrained language model's) instead of building one."""
+    folder = cache_dir() / "prepared" / cache_key(data_path, config, limit, unlabelled, vocab)
     if use_cache and (folder / "tensors.safetensors").exists():
         try:
             return _read_cache(folder, str(data_path))
@@ -147,7 +155,7 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
             shutil.rmtree(folder, ignore_errors=True)
     corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows)
     unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials
-    vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None)
+    vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None, vocab)
     if use_cache:
         _write_cache(folder, vocab, encoded, flat)
     return PreparedData(vocab, encoded, str(data_path), flat)
