@@ -184,8 +184,8 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
 
     steps = math.ceil(len(train_split) / config.train.batch_size)
     result = fit(model, train_batches, steps, val_batches if validating else None, forward, config.train, device,
-                 on_epoch_end, progress, checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume, clock_start=started,
-                 encoder=encoder, cluster=cluster, embedding=model.embedding)
+                 on_epoch_end, progress, checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume,
+                 clock_start=started, encoder=encoder, cluster=cluster, embedding=model.embedding)
     if not cluster.is_main:
         return None  # rank 0 tests the model and writes the results
     history = result.history
