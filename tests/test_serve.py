@@ -69,7 +69,8 @@ def test_explain_html_fragment_has_the_coloured_review_and_strips(client):
 def test_health_model_and_openapi(client, service):
     assert client.get("/health").json() == {"status": "ok"}
     described = client.get("/model").json()
-    assert described["vocab_size"] == 30000 and described["config"]["data"]["maxlen"] == 600
+    shipped = json.loads((service.model_dir / "config.json").read_text())
+    assert described["vocab_size"] == shipped["vocab_size"] and described["config"]["data"] == shipped["data"]
     assert described["metrics"]["accuracy"] == recorded_metrics(service.model_dir)["accuracy"]
     assert described["metrics_split"] == "test"
     assert "data" not in described["metrics"] and "machine" not in described["metrics"]  # no server-side paths
