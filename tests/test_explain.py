@@ -18,11 +18,12 @@ JSON_KEYS = {"tokens", "forget", "input", "output", "cell_norm", "running_probab
 REVIEW = "The plot was dull and the acting awful, but the ending was wonderful and I loved it."
 
 
-@pytest.fixture(scope="module", params=["unidirectional", "bidirectional"])
+@pytest.fixture(scope="module", params=["unidirectional", "bidirectional", "ensemble"])
 def run_dir(request, tmp_path_factory, small_archive):
-    bidirectional = str(request.param == "bidirectional").lower()
-    return train_tiny_run(tmp_path_factory.mktemp("explain"), small_archive, 4,
-                          TINY_CONFIG.replace("[model]", f"[model]\nbidirectional = {bidirectional}"))
+    bidirectional = str(request.param != "unidirectional").lower()
+    members = 2 if request.param == "ensemble" else 1
+    return train_tiny_run(tmp_path_factory.mktemp("explain"), small_archive, 4, TINY_CONFIG.replace(
+        "[model]", f"[model]\nbidirectional = {bidirectional}\nmembers = {members}"))
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,9 @@ class ModelConfig:
     output_dropout: float = 0.0  # before the Dense layer (a Keras `Dropout` layer)
     pooling: str = "last"  # "last" state, or "max", "mean", "maxmean" over valid time steps
     lstm_path: str = "auto"  # "auto", "explicit" or "fused" (see lstm.py)
+    # An ensemble: this many classifiers with their own weights, trained side by side on the same batches, each
+    # on its own loss; predictions average their logits (model.py). Costs `members` times the compute.
+    members: int = 1
 
     def validate(self) -> None:
         _check(self.embedding_dim >= 1, "model.embedding_dim must be positive")
@@ -81,6 +84,7 @@ class ModelConfig:
         _check(self.pooling in ("last", "max", "mean", "maxmean"),
                "model.pooling must be one of last, max, mean, maxmean")
         _check(self.lstm_path in ("auto", "explicit", "fused"), "model.lstm_path must be auto, explicit or fused")
+        _check(self.members >= 1, "model.members must be at least 1")
 
 
 @dataclass
@@ -164,6 +168,8 @@ class Config:
         self.model.validate()
         self.train.validate()
         self.pretrain.validate()
+        _check(self.model.members == 1 or self.train.adversarial == 0,
+               "train.adversarial works on a single classifier; set model.members = 1 or train.adversarial = 0")
         return self
 
     def to_dict(self) -> dict[str, Any]:

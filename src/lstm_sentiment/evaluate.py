@@ -8,13 +8,13 @@ from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precisio
 
 from .data.batching import iterate_batches
 from .data.prepare import EncodedSplit
-from .model import SentimentClassifier
+from .model import Classifier
 from .runtime import autocast
 
 LENGTH_BUCKETS = ((0, 100, "<100"), (100, 300, "100-299"), (300, 600, "300-599"), (600, None, ">=600"))
 
 
-def predict_probabilities(model: SentimentClassifier, split: EncodedSplit, padding: str, device: torch.device,
+def predict_probabilities(model: Classifier, split: EncodedSplit, padding: str, device: torch.device,
                           batch_size: int = 256, mixed_precision: bool = True) -> np.ndarray:
     """P(positive) for every review of the split, in split order."""
     model.eval()
@@ -58,7 +58,7 @@ def accuracy_by_length(labels: np.ndarray, predicted: np.ndarray, words: np.ndar
     return buckets
 
 
-def evaluate_split(model: SentimentClassifier, split: EncodedSplit, padding: str, device: torch.device,
+def evaluate_split(model: Classifier, split: EncodedSplit, padding: str, device: torch.device,
                    mixed_precision: bool = True) -> tuple[dict, np.ndarray]:
     probabilities = predict_probabilities(model, split, padding, device, mixed_precision=mixed_precision)
     metrics = classification_metrics(split.labels.numpy(), probabilities, split.words.numpy())

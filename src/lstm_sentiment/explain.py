@@ -18,6 +18,7 @@ from .data.sources import LABEL_NAMES
 from .data.text import tokenize
 from .data.vocab import UNK_ID
 from .errors import UserError
+from .model import SentimentClassifier, classifiers_in
 from .predict import Predictor
 
 METHODS = ("integrated-gradients", "occlusion")
@@ -55,17 +56,20 @@ def visible_tokens(predictor: Predictor, text: str) -> tuple[list[str], int]:
 
 
 def gate_traces(predictor: Predictor, ids: Tensor) -> dict[str, list[float]]:
-    """Mean gate activations and cell-state norm per step of the last LSTM layer (both directions, aligned)."""
-    model = predictor.model
+    """Mean gate activations and cell-state norm per step of the last LSTM layer (both directions, aligned),
+    averaged over an ensemble's members."""
     lengths = torch.tensor([ids.shape[1]], device=ids.device)
-    with torch.no_grad():
-        _, _, gates = model.encode(ids, lengths, "right", return_gates=True)
-    directions = 2 if model.config.bidirectional else 1
-    last = gates[-directions:]
-    mean = lambda name: torch.stack([getattr(g, name)[0].float().mean(-1) for g in last]).mean(0)
-    cells = torch.cat([g.cell[0].float() for g in last], dim=-1)
-    return {"forget": mean("forget").tolist(), "input": mean("input").tolist(), "output": mean("output").tolist(),
-            "cell_norm": cells.norm(dim=-1).tolist()}
+    traces = []
+    for classifier in classifiers_in(predictor.model):
+        with torch.no_grad():
+            _, _, gates = classifier.encode(ids, lengths, "right", return_gates=True)
+        last = gates[-(2 if classifier.config.bidirectional else 1):]
+        means = [torch.stack([getattr(g, name)[0].float().mean(-1) for g in last]).mean(0)
+                 for name in ("forget", "input", "output")]
+        cells = torch.cat([g.cell[0].float() for g in last], dim=-1)
+        traces.append(torch.stack([*means, cells.norm(dim=-1)]))
+    forget, input_, output, cell_norm = torch.stack(traces).mean(0).tolist()
+    return {"forget": forget, "input": input_, "output": output, "cell_norm": cell_norm}
 
 
 def running_probabilities(predictor: Predictor, ids: Tensor, chunk: int = 64) -> list[float]:
@@ -86,8 +90,14 @@ def running_probabilities(predictor: Predictor, ids: Tensor, chunk: int = 64) ->
 
 def integrated_gradients(predictor: Predictor, ids: Tensor, steps: int = 48, chunk: int = 16) -> tuple[list[float], float]:
     """Per-token attributions summing (up to the Riemann error) to logit(review) - logit(no words); also
-    returns that difference."""
-    model = predictor.model
+    returns that difference. An ensemble's logit is the mean of its members', so its attributions are the mean
+    of theirs (integrated gradients are linear in the function explained)."""
+    parts = [_integrated_gradients(classifier, ids, steps, chunk) for classifier in classifiers_in(predictor.model)]
+    attributions = torch.stack([part[0] for part in parts]).mean(0)
+    return attributions.tolist(), sum(part[1] for part in parts) / len(parts)
+
+
+def _integrated_gradients(model: SentimentClassifier, ids: Tensor, steps: int, chunk: int) -> tuple[Tensor, float]:
     embedded = model.embedding(ids).detach()  # [1, time, embedding]; baseline = zeros (the padding vector)
     length = ids.shape[1]
     total = torch.zeros_like(embedded[0])
@@ -105,7 +115,7 @@ def integrated_gradients(predictor: Predictor, ids: Tensor, steps: int = 48, chu
         lengths = torch.tensor([length], device=ids.device)
         difference = model(ids, lengths, "right") - model.classify(*model.encode_embedded(
             torch.zeros_like(embedded), lengths, "right")[:2], lengths, "right")
-    return attributions.tolist(), float(difference)
+    return attributions, float(difference)
 
 
 def occlusion(predictor: Predictor, ids: Tensor, chunk: int = 64) -> list[float]:

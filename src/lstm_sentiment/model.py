@@ -78,3 +78,43 @@ class SentimentClassifier(nn.Module):
         """Logits from the last LSTM layer's outputs and final state."""
         features = self.output_dropout(self.pool(outputs, final, lengths, padding_side))
         return self.head(features).squeeze(-1)
+
+
+class EnsembleClassifier(nn.Module):
+    """`config.members` classifiers with their own weights, trained on the same batches. In training, forward
+    gives one row of logits per member ([members, batch]) so that each learns on its own loss: trained on the
+    loss of their average, members would lean on each other and their errors would stop being independent. In
+    evaluation it gives the mean logit ([batch]), so callers see one classifier. Two members cost twice the
+    compute and lower the variance that separates one seed from the next (docs/results.md)."""
+
+    def __init__(self, config: ModelConfig, vocab_size: int):
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(SentimentClassifier(config, vocab_size) for _ in range(config.members))
+
+    def forward(self, ids: Tensor, lengths: Tensor, padding_side: str = "left") -> Tensor:
+        logits = torch.stack([member(ids, lengths, padding_side) for member in self.members])
+        return logits if self.training else logits.mean(0)
+
+
+Classifier = SentimentClassifier | EnsembleClassifier  # what build_classifier gives and model files hold
+
+
+def build_classifier(config: ModelConfig, vocab_size: int) -> Classifier:
+    """A single classifier, or an ensemble when config.members > 1 (a single one keeps its plain weight names)."""
+    if config.members > 1:
+        return EnsembleClassifier(config, vocab_size)
+    return SentimentClassifier(config, vocab_size)
+
+
+def classifiers_in(model: nn.Module) -> list[SentimentClassifier]:
+    """The single classifiers a model is made of (itself, or an ensemble's members), for code that looks inside."""
+    return list(model.members) if isinstance(model, EnsembleClassifier) else [model]
+
+
+def flatten_members(logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+    """Training logits of an ensemble ([members, batch]) as one batch with the labels repeated, so that the mean
+    loss over it is the mean of the members' own losses; a single classifier's [batch] passes unchanged."""
+    if logits.dim() == 1:
+        return logits, labels
+    return logits.reshape(-1), labels.repeat(logits.shape[0])

@@ -15,7 +15,7 @@ from .data.batching import trim_and_right_align
 from .data.sources import LABEL_NAMES
 from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
-from .model import SentimentClassifier
+from .model import Classifier
 from .runs import load_model_files, weights_version
 from .runtime import autocast, resolve_device
 
@@ -78,7 +78,7 @@ class Predictor:
     probabilities within 0.01 of float32 and the same label for 99.996% of the IMDb test reviews (shipped model).
     """
 
-    def __init__(self, model: SentimentClassifier, config: Config, vocab: Vocabulary, device: torch.device,
+    def __init__(self, model: Classifier, config: Config, vocab: Vocabulary, device: torch.device,
                  name: str = "model", precision: str = "float32"):
         if precision not in PRECISIONS:
             raise UserError(f"unknown precision {precision!r} (choose {', '.join(PRECISIONS)})")

@@ -23,7 +23,7 @@ from .errors import UserError
 from .evaluate import evaluate_split
 from .faults import FaultInjector
 from .language_model import load_encoder, pretrained_vocabulary
-from .model import SentimentClassifier
+from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
 from .plots import plot_confusion, plot_curves
 from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
 from .runtime import cpuinfo_line, set_seed
@@ -98,6 +98,8 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
 
 def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, resume: Checkpoint | None,
                started: float, cluster: Cluster) -> dict | None:
+    if options.pretrained and config.model.members > 1:
+        raise UserError("--pretrained fine-tunes a single classifier; set model.members = 1")
     if cluster.is_main:
         check_output_dir(out)
     set_seed(config.train.seed)
@@ -118,12 +120,13 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
     if not validating and options.final_split == "validation":
         raise UserError("data.validation_split = 0 holds out no validation reviews to report on; "
                         "leave out --no-test (a refit is tested once, at the end)")
-    model = SentimentClassifier(config.model, data.vocab.size)
+    model = build_classifier(config.model, data.vocab.size)
     if word_vectors and resume is None:
         vectors = ppmi_svd_vectors(data.unlabelled_ids, data.vocab.size, config.model.embedding_dim,
                                    config.model.embedding_window, seed=config.train.seed)
         with torch.no_grad():
-            model.embedding.weight.copy_(torch.from_numpy(vectors))
+            for classifier in classifiers_in(model):
+                classifier.embedding.weight.copy_(torch.from_numpy(vectors))
     encoder = None
     if options.pretrained:
         encoder = pretrained_encoder(model, Path(options.pretrained), config, data.vocab, load=resume is None)
@@ -137,7 +140,7 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         if net.training:
             faults.reached("step")  # counts training batches begun: a kill here loses the step in progress
         batch = batch.to(device)
-        return net(batch.ids, batch.lengths, "right"), batch.labels
+        return flatten_members(net(batch.ids, batch.lengths, "right"), batch.labels)
 
     def shares(split, order):
         for index in order:  # every process builds the same global batches and takes its share of each
@@ -185,7 +188,8 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
     steps = math.ceil(len(train_split) / config.train.batch_size)
     result = fit(model, train_batches, steps, val_batches if validating else None, forward, config.train, device,
                  on_epoch_end, progress, checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume,
-                 clock_start=started, encoder=encoder, cluster=cluster, embedding=model.embedding)
+                 clock_start=started, encoder=encoder, cluster=cluster,
+                 embedding=model.embedding if config.train.adversarial else None)
     if not cluster.is_main:
         return None  # rank 0 tests the model and writes the results
     history = result.history

@@ -17,7 +17,7 @@ from safetensors.torch import load_file, save_file
 from .config import FORMAT_VERSION, Config, config_from_dict
 from .data.vocab import Vocabulary
 from .errors import UserError
-from .model import SentimentClassifier
+from .model import Classifier, build_classifier
 
 WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
 HISTORY, METRICS = "history.json", "metrics.json"
@@ -55,7 +55,7 @@ def save_weights(model: torch.nn.Module, path: Path, dtype: torch.dtype | None =
     atomic_write(path, lambda p: save_file(tensors, str(p), metadata={"format": "lstm-sentiment"}))
 
 
-def save_model_files(run_dir: Path, model: SentimentClassifier | None, config: Config, vocab: Vocabulary,
+def save_model_files(run_dir: Path, model: Classifier | None, config: Config, vocab: Vocabulary,
                      extra: dict | None = None) -> None:
     """Config and vocabulary, and the weights unless model is None (a run writes them after its first epoch,
     so an unfinished first epoch never leaves a directory that loads)."""
@@ -91,7 +91,7 @@ def read_json(path: Path) -> Any:
         raise UserError(f"{path}: unreadable JSON ({exc})") from None
 
 
-def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") -> tuple[SentimentClassifier, Config, Vocabulary]:
+def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") -> tuple[Classifier, Config, Vocabulary]:
     """Everything needed to use a model comes from its directory, nothing else."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -110,7 +110,7 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
     vocab = Vocabulary.load(run_dir / VOCAB)
     if raw.get("vocab_size") not in (None, vocab.size):
         raise UserError(f"{run_dir / VOCAB}: {vocab.size} tokens but {CONFIG} says vocab_size {raw['vocab_size']}")
-    model = SentimentClassifier(config.model, vocab.size)
+    model = build_classifier(config.model, vocab.size)
     weights_path = run_dir / WEIGHTS
     if not weights_path.exists():
         raise UserError(f"{weights_path}: missing file")
