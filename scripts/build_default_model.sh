@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the model shipped inside the package (src/lstm_sentiment/default_model) from scratch:
-# the `quick` preset, seed 0, full IMDb archive, weights packed to float16. Takes about 10 minutes on 2 cores.
+# the `quick` preset, seed 0, full IMDb archive, weights packed to float16. Takes about 11 minutes on 2 cores.
 # DATA defaults to ../shared/data/aclImdb_v1.tar.gz; RUN_DIR (default runs/quick-seed0) keeps the full run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install, train the `quick` preset (about 5 minutes on 2 cores), predict.
+# The main job on a fresh machine: install, train the `quick` preset (about 8 minutes on 2 cores), predict.
 # DATA defaults to ../shared/data/aclImdb_v1.tar.gz, else the archive is downloaded into the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
