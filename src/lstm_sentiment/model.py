@@ -85,7 +85,8 @@ class EnsembleClassifier(nn.Module):
     gives one row of logits per member ([members, batch]) so that each learns on its own loss: trained on the
     loss of their average, members would lean on each other and their errors would stop being independent. In
     evaluation it gives the mean logit ([batch]), so callers see one classifier. Two members cost twice the
-    compute and lower the variance that separates one seed from the next (docs/results.md)."""
+    compute; averaging separately trained seeds lowered validation loss, two jointly trained members (one seed
+    measured) did not beat a single model (docs/results.md)."""
 
     def __init__(self, config: ModelConfig, vocab_size: int):
         super().__init__()
