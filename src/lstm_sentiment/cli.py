@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from .allocator import keep_freed_memory
 from .cli_inspect import plot_data_stats, run_explain, run_report
 from .cli_runs import run_pretrain, run_train
 from .cli_use import run_export, run_predict, run_serve
@@ -161,6 +162,7 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    keep_freed_memory()  # every command that runs the model allocates the same large buffers again and again
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:

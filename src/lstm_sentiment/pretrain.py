@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
+from .allocator import keep_freed_memory
 from .checkpoint import Checkpoint, Progress, save_checkpoint
 from .config import Config
 from .data.prepare import EncodedSplit, load_prepared
@@ -85,6 +86,7 @@ def save_encoder(model: LanguageModel, path: Path) -> None:
 def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: bool = True,
                  resume: Checkpoint | None = None) -> dict:
     started = time.perf_counter()
+    keep_freed_memory()
     check_output_dir(out)
     set_seed(config.train.seed)
     device = resolve_device(config.train.device)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from .allocator import keep_freed_memory
 from .checkpoint import Checkpoint, Progress, save_checkpoint
 from .config import Config
 from .data.batching import Batch, batch_order, make_batch
@@ -87,6 +88,7 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
     epoch (reported, never used for selection) and record when it first reaches this value; the time of these
     extra evaluations is not counted. With `resume` (a checkpoint of this run), continue where it stopped."""
     started = time.perf_counter()
+    keep_freed_memory()
     cluster = join_cluster(config.train.device)
     try:
         metrics = _train_run(config, options, out, progress, resume, started, cluster)
