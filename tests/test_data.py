@@ -201,6 +201,17 @@ def test_prepared_tensors_are_cached_and_identical(small_archive):
 
 
 
+def test_scoring_reads_eval_maxlen_tokens_while_training_reads_maxlen(small_archive):
+    config = DataConfig(num_words=50, maxlen=10, eval_maxlen=40)
+    prepared = load_prepared(small_archive, config, use_cache=False)
+    assert prepared.splits["train"].ids.shape[1] == 10 and int(prepared.splits["train"].lengths.max()) == 10
+    for name in ("validation", "test"):
+        assert prepared.splits[name].ids.shape[1] == 40 and int(prepared.splits[name].lengths.max()) > 10
+    assert DataConfig(maxlen=10).scoring_maxlen == 10 and config.scoring_maxlen == 40
+    with pytest.raises(UserError, match="data.eval_maxlen must be 0"):
+        DataConfig(eval_maxlen=-1).validate()
+
+
 @pytest.mark.parametrize("padding", ["pre", "post"])
 def test_batches_are_trimmed_and_right_aligned(padding):
     import torch

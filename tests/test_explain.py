@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from html.parser import HTMLParser
 
@@ -81,6 +83,20 @@ def test_unknown_words_and_truncation_are_reported(predictor):
     assert len(result.tokens) == maxlen and result.truncated_tokens == 61 - maxlen
     assert result.truncated_side == "start" and result.tokens[-1] == "good"  # "pre" truncation keeps the end
     assert result.unknown[result.tokens.index("zzzunseenword")]
+
+
+def test_explanations_and_predictions_read_eval_maxlen_tokens(predictor):
+    long_review = " ".join(["dull"] * 40) + " " + " ".join(["wonderful"] * 20)
+    reading = copy.copy(predictor)
+    reading.config = dataclasses.replace(predictor.config,
+                                         data=dataclasses.replace(predictor.config.data, eval_maxlen=45))
+    result = explain(reading, long_review)
+    assert len(result.tokens) == 45 and result.truncated_tokens == 15 and result.tokens[0] == "dull"
+    ids, lengths = reading.encode([long_review])
+    assert int(lengths[0]) == 45
+    last_45 = " ".join(["dull"] * 25) + " " + " ".join(["wonderful"] * 20)  # what "pre" truncation keeps
+    assert reading.probabilities([long_review])[0] == pytest.approx(reading.probabilities([last_45])[0], abs=1e-6)
+    assert predictor.encode([long_review])[1][0] == predictor.config.data.maxlen == 30  # training's cut otherwise
 
 
 class _Collector(HTMLParser):

@@ -45,11 +45,12 @@ class Explanation:
 
 
 def visible_tokens(predictor: Predictor, text: str) -> tuple[list[str], int]:
-    """The tokens the model reads (maxlen applied on the configured side) and how many were cut."""
+    """The tokens the model reads (the scoring maxlen applied on the configured side) and how many were cut."""
     tokens = tokenize(text)
     if not tokens:
         raise UserError("the review has no words to explain")
-    maxlen, cut = predictor.config.data.maxlen, max(0, len(tokens) - predictor.config.data.maxlen)
+    maxlen = predictor.config.data.scoring_maxlen
+    cut = max(0, len(tokens) - maxlen)
     if cut:
         tokens = tokens[-maxlen:] if predictor.config.data.truncating == "pre" else tokens[:maxlen]
     return tokens, cut

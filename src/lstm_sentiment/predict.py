@@ -88,9 +88,9 @@ class Predictor:
         self.source: Path | None = None  # the model directory it was loaded from, if any
 
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """ids [n, maxlen] padded and truncated exactly as in training, and lengths [n]."""
+        """ids [n, scoring maxlen] padded and truncated as validation and test reviews were, and lengths [n]."""
         data = self.config.data
-        ids, lengths = pad_sequences([self.vocab.encode_text(t) for t in texts], data.maxlen, data.padding,
+        ids, lengths = pad_sequences([self.vocab.encode_text(t) for t in texts], data.scoring_maxlen, data.padding,
                                      data.truncating)
         return torch.from_numpy(ids), torch.from_numpy(lengths)
 
@@ -105,7 +105,7 @@ class Predictor:
             for chunk in length_chunks(lengths[order], batch_size):
                 rows = order[chunk]
                 chunk_ids = trim_and_right_align(ids[rows], lengths[rows], self.config.data.padding)
-                steps = padded_steps(chunk_ids.shape[1], self.config.data.maxlen)
+                steps = padded_steps(chunk_ids.shape[1], self.config.data.scoring_maxlen)
                 chunk_ids = nn.functional.pad(chunk_ids, (0, steps - chunk_ids.shape[1]))
                 out[rows.numpy()] = self._chunk_probabilities(chunk_ids, lengths[rows])
         return out

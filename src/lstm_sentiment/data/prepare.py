@@ -108,9 +108,11 @@ def _take(reviews: Reviews, index: np.ndarray) -> Reviews:
 
 
 def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, config: DataConfig,
-                   tokenized: list[list[str]] | None = None) -> EncodedSplit:
+                   tokenized: list[list[str]] | None = None, scoring: bool = True) -> EncodedSplit:
+    """scoring: keep config.scoring_maxlen tokens (validation, test, evaluation); False: maxlen (training)."""
     tokenized = tokenized if tokenized is not None else [tokenize(t) for t in texts]
-    ids, lengths = pad_sequences([vocab.encode(t) for t in tokenized], config.maxlen, config.padding, config.truncating)
+    maxlen = config.scoring_maxlen if scoring else config.maxlen
+    ids, lengths = pad_sequences([vocab.encode(t) for t in tokenized], maxlen, config.padding, config.truncating)
     return EncodedSplit(
         ids=torch.from_numpy(ids),
         lengths=torch.from_numpy(lengths),
@@ -125,8 +127,8 @@ def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str
     (if given) are encoded with it."""
     tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
     vocab = vocab if vocab is not None else Vocabulary.build(tokenized["train"], config.num_words)
-    encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name])
-               for name in splits}
+    encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name],
+                                    scoring=name != "train") for name in splits}
     flat = None
     if unlabelled is not None:
         flat = flatten_documents(tokenized["train"] + [tokenize(t) for t in unlabelled], vocab)
