@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Rebuild the model shipped inside the package (src/lstm_sentiment/default_model) from scratch:
-# the `quick` preset, seed 0, full IMDb archive, weights packed to float16. Takes about 11 minutes on 2 cores.
+# the `quick` preset, seed 0, refit on all 25,000 training reviews (its settings were chosen on validation), full
+# IMDb archive, weights packed to float16. Takes about 9 minutes on 2 cores (test accuracy after every epoch
+# included).
 # DATA defaults to ../shared/data/aclImdb_v1.tar.gz; RUN_DIR (default runs/quick-seed0) keeps the full run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data/aclImdb_v1.tar.gz}
 RUN_DIR=${RUN_DIR:-runs/quick-seed0}
-lstm-sentiment train --preset quick --seed 0 --data "$DATA" --out "$RUN_DIR" --time-to-accuracy 0.88
+lstm-sentiment train --preset quick --seed 0 --data "$DATA" --out "$RUN_DIR" --time-to-accuracy 0.88 \
+  --set data.validation_split=0
 rm -rf src/lstm_sentiment/default_model
 lstm-sentiment pack --model "$RUN_DIR" --out src/lstm_sentiment/default_model --dtype float16
 lstm-sentiment evaluate --model src/lstm_sentiment/default_model --data "$DATA" --json \

@@ -6,10 +6,11 @@ import gzip
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import review_files, write_archive, write_csv, write_folder
 from lstm_sentiment.config import DataConfig
-from lstm_sentiment.data.batching import trim_and_right_align
+from lstm_sentiment.data.batching import batch_order, trim_and_right_align
 from lstm_sentiment.data.prepare import load_prepared, split_corpus
 from lstm_sentiment.data.sources import load_corpus, read_archive, read_folder, resolve_data_path
 from lstm_sentiment.data.text import clean, tokenize, word_count
@@ -210,6 +211,18 @@ def test_scoring_reads_eval_maxlen_tokens_while_training_reads_maxlen(small_arch
     assert DataConfig(maxlen=10).scoring_maxlen == 10 and config.scoring_maxlen == 40
     with pytest.raises(UserError, match="data.eval_maxlen must be 0"):
         DataConfig(eval_maxlen=-1).validate()
+
+
+def test_scoring_batches_are_capped_in_padded_tokens():
+    lengths = torch.tensor([1500, 1400, 900, 600, 600, 600, 600, 300, 50, 3000, 20, 10])
+    batches = batch_order(lengths, 4, shuffle=False, bucket=True, generator=None, max_tokens=2400)
+    flat = torch.cat(batches).tolist()
+    assert sorted(flat) == list(range(len(lengths)))  # every review once
+    assert flat == lengths.argsort(descending=True, stable=True).tolist()  # in bucketed order
+    for batch in batches:
+        assert len(batch) <= 4
+        assert len(batch) == 1 or int(lengths[batch].max()) * len(batch) <= 2400  # 3000 alone is over the cap
+    assert [len(b) for b in batches] == [1, 1, 1, 2, 4, 3]  # 3000 / 1500 / 1400 / 900 600 / 600 600 600 300 / 50 20 10
 
 
 @pytest.mark.parametrize("padding", ["pre", "post"])

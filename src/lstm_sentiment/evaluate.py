@@ -12,6 +12,9 @@ from .model import Classifier
 from .runtime import autocast
 
 LENGTH_BUCKETS = ((0, 100, "<100"), (100, 300, "100-299"), (300, 600, "300-599"), (600, None, ">=600"))
+# padded tokens per scoring batch: 256 reviews of up to 600 tokens; longer reviews (data.eval_maxlen) come in
+# smaller batches, so the peak memory of scoring does not grow with the longest review
+SCORING_BATCH_TOKENS = 256 * 600
 
 
 def predict_probabilities(model: Classifier, split: EncodedSplit, padding: str, device: torch.device,
@@ -20,7 +23,8 @@ def predict_probabilities(model: Classifier, split: EncodedSplit, padding: str, 
     model.eval()
     probabilities = np.empty(len(split), dtype=np.float64)
     with torch.no_grad(), autocast(device, mixed_precision):
-        for batch in iterate_batches(split, batch_size, padding, shuffle=False, bucket=True):
+        for batch in iterate_batches(split, batch_size, padding, shuffle=False, bucket=True,
+                                     max_tokens=SCORING_BATCH_TOKENS):
             batch = batch.to(device)
             logits = model(batch.ids, batch.lengths, "right").float()
             probabilities[batch.index.numpy()] = torch.sigmoid(logits).double().cpu().numpy()

@@ -21,7 +21,7 @@ from .data.prepare import load_prepared
 from .distributed import Cluster, join_cluster, leave_cluster
 from .embeddings import ppmi_svd_vectors
 from .errors import UserError
-from .evaluate import evaluate_split
+from .evaluate import SCORING_BATCH_TOKENS, evaluate_split
 from .faults import FaultInjector
 from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
@@ -157,7 +157,8 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
                                                generator=epoch_generator(config.train.seed, epoch)))
 
     def val_batches():
-        return shares(val_split, batch_order(val_split.lengths, 256, shuffle=False, bucket=True, generator=None))
+        return shares(val_split, batch_order(val_split.lengths, 256, shuffle=False, bucket=True, generator=None,
+                                             max_tokens=SCORING_BATCH_TOKENS))
 
     if cluster.is_main:
         check_free_space(out, model)

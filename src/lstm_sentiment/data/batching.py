@@ -42,9 +42,10 @@ def trim_and_right_align(ids: Tensor, lengths: Tensor, padding: str) -> Tensor:
 
 
 def batch_order(lengths: Tensor, batch_size: int, shuffle: bool, bucket: bool, generator: torch.Generator | None,
-                pool_batches: int = 50) -> list[Tensor]:
+                pool_batches: int = 50, max_tokens: int | None = None) -> list[Tensor]:
     """Index lists, one per batch. Bucketing sorts pools of `pool_batches` batches by length, then shuffles the
-    batches, so each epoch still sees a new order while batches hold reviews of similar length."""
+    batches, so each epoch still sees a new order while batches hold reviews of similar length. max_tokens also
+    caps a batch's padded size (reviews x longest review)."""
     n = len(lengths)
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     if bucket:
@@ -54,15 +55,33 @@ def batch_order(lengths: Tensor, batch_size: int, shuffle: bool, bucket: bool, g
             chunk = order[start: start + pool]
             chunks.append(chunk[lengths[chunk].argsort(descending=True, stable=True)])
         order = torch.cat(chunks) if chunks else order
-    batches = list(order.split(batch_size))
+    batches = (token_capped(order, lengths, batch_size, max_tokens) if max_tokens
+               else list(order.split(batch_size)))
     if shuffle and bucket:
         batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
     return batches
 
 
+def token_capped(order: Tensor, lengths: Tensor, batch_size: int, max_tokens: int) -> list[Tensor]:
+    """`order` cut into consecutive batches of at most batch_size reviews and max_tokens padded tokens (a review
+    longer than max_tokens gets a batch of its own). Scoring whole reviews (data.eval_maxlen) then needs no
+    more memory per batch than scoring typical ones: long reviews come in smaller batches."""
+    kept = lengths[order].tolist()
+    batches, start = [], 0
+    while start < len(kept):
+        end, longest = start + 1, kept[start]
+        while end < len(kept) and end - start < batch_size and max(longest, kept[end]) * (end - start + 1) <= max_tokens:
+            longest = max(longest, kept[end])
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
+
+
 def iterate_batches(split: EncodedSplit, batch_size: int, padding: str, shuffle: bool = False,
-                    bucket: bool = True, generator: torch.Generator | None = None) -> Iterator[Batch]:
-    for index in batch_order(split.lengths, batch_size, shuffle, bucket, generator):
+                    bucket: bool = True, generator: torch.Generator | None = None,
+                    max_tokens: int | None = None) -> Iterator[Batch]:
+    for index in batch_order(split.lengths, batch_size, shuffle, bucket, generator, max_tokens=max_tokens):
         yield make_batch(split, index, padding)
 
 
