@@ -61,8 +61,9 @@ def child(keep: bool, steps: int) -> dict:
     for k in range(steps):
         step(k)
     seconds = (time.perf_counter() - started) / steps
-    return {"seconds_per_step": seconds,
-            "minor_faults_per_step": (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds_per_step": seconds, "minor_faults_per_step": (usage.ru_minflt - faults) / steps,
+            "peak_resident_mb": usage.ru_maxrss / 1024}  # Linux reports kilobytes
 
 
 def run_child(keep: bool, steps: int) -> dict:
@@ -98,11 +99,13 @@ def main() -> None:
     summary = {"machine": f"{platform.processor() or platform.machine()}, torch {__import__('torch').__version__}",
                "batch": BATCH, "lengths": LENGTHS, "steps": args.steps, "rounds": rounds,
                "median_speedup": statistics.median(row["speedup"] for row in rounds)}
-    print("\n| allocator | s/step | minor page faults/step | speedup |\n| --- | --- | --- | --- |")
+    print("\n| allocator | s/step | minor page faults/step | peak resident memory | speedup |\n"
+          "| --- | --- | --- | --- | --- |")
     for setting, label in (("default", "glibc default"), ("keep_freed_memory", "keep_freed_memory()")):
         speedup = 1.0 if setting == "default" else summary["median_speedup"]
         print(f"| {label} | {median(setting, 'seconds_per_step'):.3f} | "
-              f"{median(setting, 'minor_faults_per_step'):,.0f} | {speedup:.2f}x |")
+              f"{median(setting, 'minor_faults_per_step'):,.0f} | {median(setting, 'peak_resident_mb'):,.0f} MB | "
+              f"{speedup:.2f}x |")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
 
