@@ -101,6 +101,7 @@ def test_python_api_matches_cli(trained_run):
 def test_presets_listed(capsys):
     code, out, _ = run_cli(capsys, "presets")
     assert code == 0 and all(name in out for name in ("seed000", "seed001", "seed002", "seed003"))
+    assert "maxlen 600  (scoring 1500)" in next(line for line in out.splitlines() if line.startswith("quick"))
 
 
 def copy_model(source, target, names):

@@ -229,7 +229,8 @@ def run_presets(args: argparse.Namespace) -> int:
     for name in preset_names():
         config = load_preset(name)
         model = config.model
-        print(f"{name:<10} maxlen {config.data.maxlen:<4} words {config.data.num_words:<6} "
+        scoring = f" (scoring {config.data.eval_maxlen})" if config.data.eval_maxlen else ""
+        print(f"{name:<10} maxlen {config.data.maxlen:<4}{scoring} words {config.data.num_words:<6} "
               f"LSTM {model.hidden_sizes}{' bidirectional' if model.bidirectional else ''}  "
               f"epochs {config.train.epochs}  batch {config.train.batch_size}")
     return 0
