@@ -134,3 +134,22 @@ def test_resume_with_a_different_config_is_refused(setup, tmp_path):
     assert "Traceback" not in refused.stderr
     same = run([sys.executable, "-m", "lstm_sentiment", "train", "--resume", str(out), "--epochs", "3", "--quiet"])
     assert same.returncode == 0, same.stderr
+
+
+def test_a_checkpoint_from_before_a_config_key_existed_resumes(setup, tmp_path):
+    """A run checkpointed by an earlier version (its config lacks keys added since, e.g. data.eval_maxlen) resumes
+    with those keys at their defaults, ending exactly as an uninterrupted run."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    folder, config, data, expected = setup
+    out = tmp_path / "run"
+    assert run(train_command(out, config, data), fault="epoch-end:1").returncode == -signal.SIGKILL
+    path = out / "checkpoint.safetensors"
+    with safe_open(str(path), "pt") as handle:
+        metadata = handle.metadata()
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not a dict)
+    state = json.loads(metadata["state"])
+    del state["config"]["config"]["data"]["eval_maxlen"]
+    save_file(tensors, str(path), metadata={**metadata, "state": json.dumps(state)})
+    assert_resumes_identically(out, expected)

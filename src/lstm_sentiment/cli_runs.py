@@ -127,7 +127,8 @@ def resume_arguments(args: argparse.Namespace, options_type=None):
     if kind != args.command:
         raise UserError(f"{out} is a `{kind}` run; continue it with `lstm-sentiment {kind} --resume {out}`")
     config = config_from_dict(saved["config"], source=str(out / "checkpoint.safetensors"))
-    differences = config_differences(saved["config"], resolve_config(args, base=config).to_dict())
+    # keys added since the run began take their defaults on both sides, so an older checkpoint still resumes
+    differences = config_differences(config.to_dict(), resolve_config(args, base=config).to_dict())
     if differences:  # flags that leave the config as it was are accepted
         raise UserError(f"cannot resume {out} with a different config: {'; '.join(differences)}")
     options = (options_type or RunOptions)(**saved["options"])
