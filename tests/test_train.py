@@ -37,7 +37,7 @@ def test_non_finite_loss_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
     model, batches, val, forward = toy_problem(poison_at=11)  # epoch 2, step 3
     saved = []
 
-    def save(net, best, optimizer, scheduler, state, average=None):
+    def save(net, best, optimizer, scheduler, state, average=None, grad_scaler=None):
         save_checkpoint(tmp_path, net, best, optimizer, scheduler, state, {"config": {}, "options": {}})
         saved.append((state.epoch, state.step))
 
@@ -60,7 +60,7 @@ def test_resuming_in_process_continues_exactly(tmp_path, weight_average):
     model, batches, val, forward = toy_problem()
     states = []
 
-    def save(net, best, optimizer, scheduler, state: Progress, average=None):
+    def save(net, best, optimizer, scheduler, state: Progress, average=None, grad_scaler=None):
         save_checkpoint(tmp_path, net, best, optimizer, scheduler, state, {"config": {}, "options": {}},
                         average=average)
         states.append(state.step)
@@ -105,7 +105,7 @@ def test_fit_validates_and_keeps_the_averaged_weights_not_the_raw_ones():
     model, batches, val, forward = toy_problem()
     seen = {}
 
-    def save(net, best, optimizer, scheduler, state, average=None):
+    def save(net, best, optimizer, scheduler, state, average=None, grad_scaler=None):
         seen.update(raw={k: v.clone() for k, v in net.state_dict().items()},
                     average={k: v.clone() for k, v in average.items()})
 
@@ -115,3 +115,25 @@ def test_fit_validates_and_keeps_the_averaged_weights_not_the_raw_ones():
     for name, tensor in result.best_state.items():
         assert torch.equal(tensor, seen["average"][name])
     assert torch.equal(model.weight, seen["raw"]["weight"])  # the loop leaves its own weights in the model
+
+
+def test_the_loss_scalers_state_survives_a_checkpoint(tmp_path):
+    """float16 training (CUDA without bf16) scales its loss; a resumed run goes on with the scale it had reached
+    instead of starting over (here a CPU scaler stands in for the CUDA one: the same state_dict)."""
+    net = nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    scaler = torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=3)
+    for _ in range(4):  # the scale doubles after 3 finite steps; the 4th leaves the growth tracker at 1
+        optimizer.zero_grad()
+        scaler.scale(net(torch.ones(1, 2)).sum()).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    assert scaler.get_scale() == 2048.0
+    best = {name: tensor.clone() for name, tensor in net.state_dict().items()}
+    save_checkpoint(tmp_path, net, best, optimizer, None, Progress(), {"config": {}, "options": {}},
+                    grad_scaler=scaler.state_dict())
+    resumed_net = nn.Linear(2, 1)
+    resumed = torch.amp.GradScaler("cpu", init_scale=1024.0, growth_interval=3)
+    load_checkpoint(tmp_path).restore(resumed_net, torch.optim.SGD(resumed_net.parameters(), lr=0.1), None, resumed)
+    assert resumed.state_dict() == scaler.state_dict() and resumed.get_scale() == 2048.0
+    assert load_checkpoint(tmp_path).grad_scaler["_growth_tracker"] == 1

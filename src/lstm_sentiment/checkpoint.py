@@ -100,7 +100,10 @@ def _optimizer_state(tensors: dict[str, Tensor], meta: dict) -> dict:
 
 def save_checkpoint(run_dir: Path, model: torch.nn.Module, best_state: dict[str, Tensor],
                     optimizer: torch.optim.Optimizer, scheduler, progress: Progress, config: dict,
-                    faults: FaultInjector | None = None, average: dict[str, Tensor] | None = None) -> None:
+                    faults: FaultInjector | None = None, average: dict[str, Tensor] | None = None,
+                    grad_scaler: dict | None = None) -> None:
+    """grad_scaler: the float16 loss scaler's state (CUDA without bf16), so a resumed run does not start its loss
+    scale over and skip steps finding it again."""
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tensors.update({f"best.{k}": v.detach().cpu().contiguous() for k, v in best_state.items()})
     tensors.update({f"average.{k}": v.detach().cpu().contiguous() for k, v in (average or {}).items()})
@@ -112,6 +115,7 @@ def save_checkpoint(run_dir: Path, model: torch.nn.Module, best_state: dict[str,
         "progress": asdict(progress),
         "optimizer": optimizer_meta,
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "grad_scaler": grad_scaler,
         "config": config,
     }
     metadata = {"format": "lstm-sentiment-checkpoint", "state": json.dumps(meta)}
@@ -131,16 +135,20 @@ class Checkpoint:
     average: dict[str, Tensor]  # the weight average (averaging.py); empty when the run keeps none
     optimizer: dict
     scheduler: dict | None
+    grad_scaler: dict | None  # the loss scaler's state; None when the run used none (or predates it)
     progress: Progress
     config: dict
     tensors: dict[str, Tensor]  # all of them, random generator states included
 
-    def restore(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler) -> dict[str, Tensor]:
+    def restore(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler,
+                grad_scaler=None) -> dict[str, Tensor]:
         """Load every state back; returns the best weights so far."""
         model.load_state_dict(self.model)
         optimizer.load_state_dict(self.optimizer)
         if scheduler is not None and self.scheduler is not None:
             scheduler.load_state_dict(self.scheduler)
+        if grad_scaler is not None and self.grad_scaler is not None:
+            grad_scaler.load_state_dict(self.grad_scaler)
         restore_random_states(self.tensors)
         return self.best
 
@@ -164,6 +172,7 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
         average={k.removeprefix("average."): v for k, v in tensors.items() if k.startswith("average.")},
         optimizer=_optimizer_state(tensors, meta["optimizer"]),
         scheduler=meta["scheduler"],
+        grad_scaler=meta.get("grad_scaler"),
         progress=Progress(**meta["progress"]),
         config=meta["config"],
         tensors=tensors,

@@ -181,10 +181,10 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         if improved:
             save_weights(model, out / WEIGHTS)
 
-    def save(net, best_state, optimizer, scheduler, state: Progress, average=None) -> None:
+    def save(net, best_state, optimizer, scheduler, state: Progress, average=None, grad_scaler=None) -> None:
         if not cluster.is_main:
             return
-        save_checkpoint(out, net, best_state, optimizer, scheduler, state, saved_run, faults, average)
+        save_checkpoint(out, net, best_state, optimizer, scheduler, state, saved_run, faults, average, grad_scaler)
         if state.step == 0:
             faults.reached("epoch-end")
 

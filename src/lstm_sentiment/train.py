@@ -116,7 +116,8 @@ class Interrupted(Exception):
 @dataclass
 class Checkpointing:
     """How often fit saves a checkpoint, and how: save(model, best_state, optimizer, scheduler, progress,
-    average) where average is the weight average's tensors (None without one)."""
+    average, grad_scaler) where average is the weight average's tensors and grad_scaler the float16 loss
+    scaler's state (each None when the run has none)."""
 
     save: Callable
     every_steps: int = 0  # also every N optimizer steps (0: only at the end of each epoch)
@@ -147,7 +148,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
     scheduler = make_scheduler(optimizer, config, steps_per_epoch)
     scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(device, config.mixed_precision) else None
     if resume is not None:
-        best_state = resume.restore(model, optimizer, scheduler)
+        best_state = resume.restore(model, optimizer, scheduler, scaler)
         state = resume.progress
     else:
         best_state, state = copy.deepcopy(model.state_dict()), Progress()
@@ -171,7 +172,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
         if checkpointing is not None:
             state.elapsed = elapsed_before + time.perf_counter() - session_started
             checkpointing.save(model, best_state, optimizer, scheduler, state,
-                               average.state_dict() if average else None)
+                               average.state_dict() if average else None, scaler.state_dict() if scaler else None)
 
     with StopRequest() as stop, perturbation or nullcontext():
         while state.epoch <= config.epochs:
