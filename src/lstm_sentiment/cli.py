@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .allocator import keep_freed_memory
+from .runtime import flush_denormals
 from .cli_inspect import plot_data_stats, run_explain, run_report
 from .cli_runs import run_pretrain, run_train
 from .cli_use import run_export, run_predict, run_serve
@@ -164,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()  # every command that runs the model allocates the same large buffers again and again
     try:
-        return COMMANDS[args.command](args)
+        with flush_denormals():  # before the first tensor operation, so torch's worker threads inherit it
+            return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"lstm-sentiment: error: {exc}", file=sys.stderr)
         return 2

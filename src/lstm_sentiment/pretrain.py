@@ -23,7 +23,7 @@ from .faults import FaultInjector
 from .language_model import ENCODER, LanguageModel, batchify
 from .runner import check_free_space, check_output_dir, epoch_generator, machine_description
 from .runs import CONFIG, HISTORY, METRICS, VOCAB, atomic_write, write_json
-from .runtime import autocast, resolve_device, set_seed
+from .runtime import autocast, flush_denormals, resolve_device, set_seed
 from .train import Interrupted, StopRequest
 
 
@@ -85,8 +85,14 @@ def save_encoder(model: LanguageModel, path: Path) -> None:
 
 def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: bool = True,
                  resume: Checkpoint | None = None) -> dict:
-    started = time.perf_counter()
     keep_freed_memory()
+    with flush_denormals():
+        return _pretrain_run(config, options, out, progress, resume)
+
+
+def _pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: bool,
+                  resume: Checkpoint | None) -> dict:
+    started = time.perf_counter()
     check_output_dir(out)
     set_seed(config.train.seed)
     device = resolve_device(config.train.device)

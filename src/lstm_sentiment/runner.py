@@ -27,7 +27,7 @@ from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
 from .plots import plot_confusion, plot_curves
 from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
-from .runtime import cpuinfo_line, set_seed
+from .runtime import cpuinfo_line, flush_denormals, set_seed
 from .train import Checkpointing, fit
 
 
@@ -91,7 +91,8 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
     keep_freed_memory()
     cluster = join_cluster(config.train.device)
     try:
-        metrics = _train_run(config, options, out, progress, resume, started, cluster)
+        with flush_denormals():
+            metrics = _train_run(config, options, out, progress, resume, started, cluster)
         cluster.barrier()  # the others wait while rank 0 tests and writes, then all leave together
         return metrics
     finally:

@@ -109,6 +109,7 @@ def _start_worker(model_dir: str, precision: str, backend: str) -> None:
 
     global _worker_predictor
     torch.set_num_threads(1)  # N single-thread processes outrun one N-thread process (benchmarks/README.md)
+    torch.set_flush_denormal(True)  # this process is ours alone: see runtime.flush_denormals
     _worker_predictor = load_model(model_dir, "cpu", precision, backend)
 
 

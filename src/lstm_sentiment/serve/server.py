@@ -42,6 +42,7 @@ def run_worker(settings: ServeSettings, service=None) -> None:
     from .service import ModelService
 
     torch.set_num_threads(1)
+    torch.set_flush_denormal(True)  # this process serves and does nothing else: see runtime.flush_denormals
     service = service or ModelService.load(settings)
     sock = listening_socket(settings.host, settings.port, settings.workers > 1)
     server = uvicorn.Server(uvicorn.Config(build_app(service), log_level="warning", timeout_keep_alive=30))
