@@ -16,9 +16,10 @@ from .errors import UserError
 
 
 def _add_data_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", metavar="PATH",
-                        help="aclImdb .tar.gz archive, extracted aclImdb folder or CSV file "
-                             "(default: $LSTM_SENTIMENT_DATA, then the downloaded archive in the cache)")
+    parser.add_argument("--data", metavar="PATH", action="append",
+                        help="aclImdb .tar.gz archive or extracted folder, CSV file, or the sentiment treebank's "
+                             "trainDevTestTrees_PTB.zip (default: $LSTM_SENTIMENT_DATA, then the downloaded archive "
+                             "in the cache); repeat to combine sources, each split by its own rules")
     parser.add_argument("--skip-bad-rows", action="store_true",
                         help="CSV only: skip malformed rows (and report how many) instead of stopping at the first")
 
@@ -57,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = commands.add_parser("data", help="download the dataset or describe it")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
-    download = data_commands.add_parser("download", help="fetch the official aclImdb archive (resumable, verified)")
+    download = data_commands.add_parser("download", help="fetch the official aclImdb archive, or the sentiment "
+                                                         "treebank with `download sst` (resumable, verified)")
+    download.add_argument("dataset", nargs="?", choices=("imdb", "sst"), default="imdb",
+                          help="imdb (default): the Large Movie Review Dataset; sst: the Stanford Sentiment Treebank")
     download.add_argument("--dest", metavar="DIR", help="folder to download into (default: the cache folder)")
     download.add_argument("--url", default=None, help="alternative address of the same archive")
     stats = data_commands.add_parser("stats", help="counts per split and label, review lengths, vocabulary size")
@@ -179,9 +183,10 @@ def run_data(args: argparse.Namespace) -> int:
     from .data.sources import load_corpus, resolve_data_path
 
     if args.data_command == "download":
-        from .data.download import OFFICIAL_URL, download
+        from .data.download import DATASETS, download
 
-        path = download(args.url or OFFICIAL_URL, Path(args.dest) if args.dest else None)
+        url, sha256 = DATASETS[args.dataset]
+        path = download(args.url or url, Path(args.dest) if args.dest else None, sha256=sha256)
         print(f"saved {path}")
         return 0
     from .data.stats import corpus_stats, format_stats

@@ -64,7 +64,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .data.sources import resolve_data_path
+    from .data.sources import resolve_data_path, source_parts
     from .predict import load_model, resolve_model_dir
     from .report import build_report
     from .runs import METRICS, read_json
@@ -73,8 +73,8 @@ def run_report(args: argparse.Namespace) -> int:
     predictor = load_model(run_dir, device="auto")
     run_metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).exists() else {}
     split = args.split or run_metrics.get("split", "test")
-    data = args.data or (run_metrics.get("data") if run_metrics.get("data") and Path(run_metrics["data"]).exists()
-                         else None)
+    recorded = run_metrics.get("data")
+    data = args.data or (recorded if recorded and all(part.exists() for part in source_parts(recorded)) else None)
     page = build_report(predictor, run_dir, resolve_data_path(data), split)
     out = Path(args.out) if args.out else (run_dir if args.run_dir else Path(".")) / "report.html"
     try:

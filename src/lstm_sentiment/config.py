@@ -36,6 +36,8 @@ class DataConfig:
     # "none": any reviews (always the case for CSV files without movie ids)
     validation_groups: str = "none"
     pool: bool = False  # pool train+test and re-split by test_fraction (what many notebooks do)
+    # sentiment treebank sources only: every labelled phrase of the training trees is also a training example
+    phrases: bool = False
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42
 

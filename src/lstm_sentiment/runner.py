@@ -18,6 +18,7 @@ from .checkpoint import Checkpoint, Progress, save_checkpoint
 from .config import Config
 from .data.batching import Batch, batch_order, make_batch
 from .data.prepare import load_prepared
+from .data.sources import source_kind, source_parts
 from .distributed import Cluster, join_cluster, leave_cluster
 from .embeddings import ppmi_svd_vectors
 from .errors import UserError
@@ -218,6 +219,10 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         "device": str(device),
         "seed": config.train.seed,
         "data": str(data_path),
+        # which data the model saw: one entry per source, e.g. [{"path": ..., "kind": "imdb"}, {"kind": "sst"}]
+        "data_sources": [{"path": str(part), "kind": source_kind(part)} for part in source_parts(data_path)],
+        "phrases": config.data.phrases,
+        "training_examples": len(data.splits["train"]),
         "limit": options.limit,
     }
     if options.time_to_accuracy is not None:

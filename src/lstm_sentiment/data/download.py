@@ -19,6 +19,10 @@ OFFICIAL_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 OFFICIAL_SIZE = 84_125_825
 OFFICIAL_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
 OFFICIAL_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
+# The Stanford Sentiment Treebank's official zip (789,539 bytes)
+SST_URL = "https://nlp.stanford.edu/sentiment/trainDevTestTrees_PTB.zip"
+SST_SHA256 = "5c613a4f673fc74097d523a2c83f38e0cc462984d847b82c7aaf36b01cbbbfcc"
+DATASETS = {"imdb": (OFFICIAL_URL, OFFICIAL_SHA256), "sst": (SST_URL, SST_SHA256)}
 
 
 def sha256_of(path: Path) -> str:

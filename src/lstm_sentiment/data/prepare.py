@@ -55,22 +55,41 @@ def flatten_documents(tokenized: list[list[str]], vocab: Vocabulary) -> np.ndarr
 
 
 def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -> dict[str, Reviews]:
-    """Official train/test (or a seeded pooled split), then a seeded stratified validation carve-out of train."""
+    """Official train/test (or a seeded pooled split), then a seeded stratified validation carve-out of train, or
+    the source's own validation split (the treebank's dev). A combined source splits each part by its own rules
+    and joins the pieces, so no part's test reviews can reach another part's training split."""
+    if corpus.parts:
+        pieces = [split_corpus(part, config) for part in corpus.parts]
+        splits = {name: concatenate([piece[name] for piece in pieces]) for name in SPLITS}
+    else:
+        splits = _split_source(corpus, config)
+    train, validation = splits["train"], splits["validation"]
+    if limit is not None and limit < len(train):
+        n_val = round(limit * config.validation_split / (1 - config.validation_split))
+        n_val = max(2, n_val) if config.validation_split else 0
+        train = balanced_sample(train, limit, config.split_seed)
+        validation = balanced_sample(validation, min(n_val, len(validation)), config.split_seed)
+    return {"train": train, "validation": validation, "test": splits["test"]}
+
+
+def concatenate(parts: list[Reviews]) -> Reviews:
+    return Reviews([t for p in parts for t in p.texts], [label for p in parts for label in p.labels],
+                   [m for p in parts for m in (p.movies or [""] * len(p))])
+
+
+def _split_source(corpus: Corpus, config: DataConfig) -> dict[str, Reviews]:
     train, test = corpus.train, corpus.test
     if config.pool or not corpus.has_test_split:
         pooled = Reviews(train.texts + test.texts, train.labels + test.labels, train.movies + test.movies)
         train, test = _stratified_split(pooled, config.test_fraction, config.split_seed)
     if config.validation_split == 0:  # a final refit: every training review trains
         validation = _take(train, np.empty(0, dtype=np.int64))
+    elif corpus.validation is not None:  # the source's own (the treebank's dev sentences)
+        validation = corpus.validation
     elif config.validation_groups == "movie" and train.movies and all(train.movies):
         train, validation = _movie_split(train, config.validation_split, config.split_seed)
     else:
         train, validation = _stratified_split(train, config.validation_split, config.split_seed)
-    if limit is not None and limit < len(train):
-        n_val = round(limit * config.validation_split / (1 - config.validation_split))
-        n_val = max(2, n_val) if config.validation_split else 0
-        train = balanced_sample(train, limit, config.split_seed)
-        validation = balanced_sample(validation, min(n_val, len(validation)), config.split_seed)
     return {"train": train, "validation": validation, "test": test}
 
 
@@ -155,7 +174,7 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
             return _read_cache(folder, str(data_path))
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
-    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows)
+    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows, phrases=config.phrases)
     unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials
     vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None, vocab)
     if use_cache:

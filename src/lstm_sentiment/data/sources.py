@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from .treebank import binary_examples, is_treebank, read_trees, split_texts
 
 NEGATIVE, POSITIVE = 0, 1
 UNLABELLED = -1
@@ -52,6 +53,10 @@ class Corpus:
     source: str
     has_test_split: bool = True
     skipped_rows: int = 0
+    # a source's own validation split (the treebank's dev sentences): used as it is instead of a carve-out of train
+    validation: Reviews | None = None
+    # a combined source (several --data): each part keeps its own split rules, see prepare.split_corpus
+    parts: list[Corpus] = field(default_factory=list)
 
 
 def cache_dir() -> Path:
@@ -62,12 +67,19 @@ def cache_dir() -> Path:
     return Path(base) / "lstm-sentiment"
 
 
-def resolve_data_path(path: str | Path | None) -> Path:
-    """--data, then $LSTM_SENTIMENT_DATA, then the downloaded archive in the cache."""
+def resolve_data_path(path: str | Path | list[str] | None) -> Path:
+    """--data, then $LSTM_SENTIMENT_DATA, then the downloaded archive in the cache. Several sources (--data given
+    more than once) become one path-list (joined by os.pathsep, as PATH is) that load_corpus reads part by part."""
+    if isinstance(path, list):
+        if len(path) > 1:
+            return Path(os.pathsep.join(str(resolve_data_path(part)) for part in path))
+        path = path[0] if path else None
     candidates = [("--data", path), ("LSTM_SENTIMENT_DATA", os.environ.get("LSTM_SENTIMENT_DATA"))]
     for origin, value in candidates:
         if value:
             resolved = Path(value).expanduser()
+            if not resolved.exists() and os.pathsep in str(value):
+                return Path(os.pathsep.join(str(resolve_data_path(part)) for part in str(value).split(os.pathsep)))
             if not resolved.exists():
                 raise UserError(f"data path {resolved} (from {origin}) does not exist")
             return resolved
@@ -80,11 +92,29 @@ def resolve_data_path(path: str | Path | None) -> Path:
     )
 
 
+def source_parts(path: str | Path) -> list[Path]:
+    """The sources a data path names: itself, or each part of a path-list (see resolve_data_path)."""
+    path = Path(path)
+    if not path.exists() and os.pathsep in str(path):
+        return [Path(part) for part in str(path).split(os.pathsep) if part]
+    return [path]
+
+
+def source_kind(path: Path) -> str:
+    """"sst" (the sentiment treebank), "csv" or "imdb" (an aclImdb archive or folder)."""
+    if is_treebank(path):
+        return "sst"
+    return "csv" if path.suffix.lower() == ".csv" else "imdb"
+
+
 def data_fingerprint(path: Path) -> str:
     """Cheap identity of a data source (path, size, mtime of its files) for keying the prepared-tensor cache.
 
     A folder is summarised by its file count and up to ~2000 evenly spaced files, plus the folder itself.
     """
+    parts = source_parts(path)
+    if len(parts) > 1:
+        return hashlib.sha256("|".join(data_fingerprint(part) for part in parts).encode()).hexdigest()[:16]
     digest = hashlib.sha256(str(path.resolve()).encode())
     if path.is_file():
         sampled = [path]
@@ -98,10 +128,17 @@ def data_fingerprint(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bool = False) -> Corpus:
+def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bool = False,
+                phrases: bool = False) -> Corpus:
+    """phrases: a treebank's training trees also give every labelled phrase (ignored by other sources)."""
+    parts = source_parts(path)
+    if len(parts) > 1:
+        return combine([load_corpus(part, include_unsup, skip_bad_rows, phrases) for part in parts])
     path = Path(path)
     if not os.access(path, os.R_OK):
         raise UserError(f"cannot read data path {path}")
+    if is_treebank(path):
+        return read_treebank(path, phrases)
     if path.is_dir():
         return read_folder(path, include_unsup)
     name = path.name.lower()
@@ -109,7 +146,35 @@ def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bo
         return read_archive(path, include_unsup)
     if name.endswith(".csv"):
         return read_csv(path, skip_bad_rows)
-    raise UserError(f"{path}: unsupported data file (expected an aclImdb .tar.gz archive, a folder or a .csv)")
+    raise UserError(f"{path}: unsupported data file (expected an aclImdb .tar.gz archive or folder, a .csv, or the "
+                    "sentiment treebank's trainDevTestTrees_PTB.zip)")
+
+
+def combine(parts: list[Corpus]) -> Corpus:
+    """One corpus of several sources; the parts stay inside so that each is split by its own rules."""
+    merged = [Reviews(), Reviews(), Reviews()]
+    for part in parts:
+        for target, reviews in zip(merged, (part.train, part.test, part.unsup)):
+            for text, label, movie in zip(reviews.texts, reviews.labels, reviews.movies or [""] * len(reviews)):
+                target.add(text, label, movie)
+    return Corpus(*merged, os.pathsep.join(part.source for part in parts),
+                  has_test_split=any(part.has_test_split for part in parts),
+                  skipped_rows=sum(part.skipped_rows for part in parts), parts=parts)
+
+
+def read_treebank(path: Path, phrases: bool = False) -> Corpus:
+    """Sentences of the official train/dev/test trees (binary, neutral dropped); phrases: also every labelled
+    phrase of the training trees."""
+    splits = {}
+    for split, (where, lines) in split_texts(path).items():
+        trees = list(read_trees(iter(lines), where))
+        reviews = Reviews()
+        for text, label in binary_examples(trees, phrases and split == "train"):
+            reviews.add(text, label)
+        if not reviews.texts:
+            raise UserError(f"{where}: no sentence with a non-neutral label")
+        splits[split] = reviews
+    return Corpus(splits["train"], splits["test"], Reviews(), str(path), validation=splits["validation"])
 
 
 def _sorted_corpus(found: dict[tuple[str, str], list[tuple[int, str]]], source: str, include_unsup: bool,
