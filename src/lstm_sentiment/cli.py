@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .allocator import keep_freed_memory
 from .runtime import flush_denormals
-from .cli_inspect import plot_data_stats, run_explain, run_report
+from .cli_inspect import plot_data_stats, run_check, run_explain, run_report
 from .cli_runs import run_pretrain, run_train
 from .cli_use import run_export, run_predict, run_serve
 from .errors import UserError
@@ -124,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print one JSON object with the per-token lists")
     explain.add_argument("--method", default="integrated-gradients", choices=("integrated-gradients", "occlusion"),
                          help="how word contributions are measured (default: integrated-gradients)")
+
+    check = commands.add_parser("check", help="behavioural tests (CheckList-style): negation, contrast, "
+                                              "robustness...; failure rate per test with failing examples")
+    check.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
+    check.add_argument("--json", action="store_true", help="print one JSON object (keys in docs/behaviour.md)")
+    check.add_argument("--out", metavar="FILE.html", help="also write the table and examples as an HTML page")
+    check.add_argument("--strict", action="store_true",
+                       help="exit 1 when a target is missed (negation tests <= 20%%, mean MFT <= 10%%, INV <= 5%%)")
 
     report = commands.add_parser("report", help="one self-contained HTML page about a trained run")
     report.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="model directory (default: the shipped model)")
@@ -244,5 +252,5 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
-            "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "pretrain": run_pretrain,
+            "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "check": run_check, "pretrain": run_pretrain,
             "serve": run_serve, "export": run_export}

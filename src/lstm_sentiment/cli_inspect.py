@@ -63,6 +63,26 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_check(args: argparse.Namespace) -> int:
+    from .behaviour.html_view import results_page
+    from .behaviour.run import format_results, run_suite
+    from .predict import load_model, resolve_model_dir
+
+    model_dir = resolve_model_dir(args.model)
+    predictor = load_model(model_dir, device="auto")
+    results = {"model": str(model_dir), **run_suite(lambda texts: predictor.probabilities(texts, batch_size=256))}
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.write_text(results_page(results, f"Behavioural tests: {model_dir.name}"), encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write {out}: {exc.strerror}") from None
+    print(json.dumps(results) if args.json else format_results(results))
+    if args.out and not args.json:
+        print(f"written to {args.out}")
+    return 1 if args.strict and not results["summary"]["targets_met"] else 0
+
+
 def run_report(args: argparse.Namespace) -> int:
     from .data.sources import resolve_data_path, source_parts
     from .predict import load_model, resolve_model_dir

@@ -1,0 +1,1 @@
+"""Behavioural tests of a sentiment model (CheckList-style): generated cases, failure rates, reports."""
