@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 
 from lstm_sentiment.cli import main
 from lstm_sentiment.config import DataConfig
@@ -126,3 +127,30 @@ def test_train_on_imdb_and_the_treebank_records_both_sources(tmp_path, treebank,
 def test_a_missing_part_of_a_combined_source_is_named(tmp_path, small_archive):
     with pytest.raises(UserError, match="does not exist"):
         resolve_data_path([str(small_archive), str(tmp_path / "missing.zip")])
+
+
+def test_graded_labels_keep_neutral_phrases_as_soft_targets(treebank):
+    corpus = load_corpus(treebank, phrases=True, graded=True)
+    targets = dict(zip(corpus.train.texts, corpus.train.targets))
+    assert targets["not bad"] == 0.5 and targets["bad"] == 0.25 and targets["wonderful"] == 1.0
+    assert targets["It exists ."] == 0.5  # a neutral sentence trains too
+    assert not corpus.validation.targets and not corpus.test.targets  # scored as SST-2: binary
+    assert corpus.test.texts == load_corpus(treebank).test.texts
+
+
+def test_soft_targets_reach_training_batches_and_survive_the_cache(treebank, small_archive):
+    from lstm_sentiment.data.batching import make_batch
+    from lstm_sentiment.data.prepare import load_prepared
+
+    config = DataConfig(num_words=200, maxlen=20, phrases=True, treebank_labels="graded")
+    source = resolve_data_path([str(small_archive), str(treebank)])
+    for use_cache in (True, True):  # built and cached, then read back from the cache
+        data = load_prepared(source, config, use_cache=use_cache)
+        train = data.splits["train"]
+        assert train.targets is not None and len(train.targets) == len(train)
+        assert set(train.targets[:96].tolist()) <= {0.0, 1.0}  # IMDb reviews: their labels
+        assert 0.5 in train.targets.tolist() and 0.25 in train.targets.tolist()
+        batch = make_batch(train, torch.arange(len(train)), config.padding)
+        assert batch.labels.dtype == torch.float32
+        assert data.splits["validation"].targets is None
+        assert make_batch(data.splits["validation"], torch.arange(2), config.padding).labels.dtype == torch.int64

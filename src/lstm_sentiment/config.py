@@ -38,6 +38,9 @@ class DataConfig:
     pool: bool = False  # pool train+test and re-split by test_fraction (what many notebooks do)
     # sentiment treebank sources only: every labelled phrase of the training trees is also a training example
     phrases: bool = False
+    # sentiment treebank sources only: "binary" (SST-2: labels 0-1 negative, 3-4 positive, 2 dropped) or "graded"
+    # (training examples keep label/4 as a soft target, neutral ones included; validation and test stay binary)
+    treebank_labels: str = "binary"
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42
 
@@ -55,6 +58,7 @@ class DataConfig:
         _check(0.0 <= self.validation_split < 1.0, "data.validation_split must be in [0, 1)")
         _check(self.validation_groups in ("none", "movie"), "data.validation_groups must be 'none' or 'movie'")
         _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
+        _check(self.treebank_labels in ("binary", "graded"), "data.treebank_labels must be 'binary' or 'graded'")
 
 
 @dataclass

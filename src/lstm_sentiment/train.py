@@ -80,7 +80,7 @@ def evaluate_loss(model: nn.Module, batches: Iterable, forward: ForwardFn, devic
             logits = logits.float()
             total_loss += nn.functional.binary_cross_entropy_with_logits(
                 logits, labels.float(), reduction="sum").item()
-            correct += int(((logits > 0).long() == labels).sum())
+            correct += int(((logits > 0) == (labels >= 0.5)).sum())
             count += len(labels)
     total_loss, correct, count = (cluster or Cluster()).sum(total_loss, correct, count)
     return total_loss / max(count, 1), correct / max(count, 1)
@@ -216,7 +216,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                     average.update(model, (epoch - 1) * steps_per_epoch + state.step)
                 if weight > 0:
                     state.total_loss += loss.item() * len(labels)
-                    state.correct += int(((logits.detach() > 0).long() == labels).sum())
+                    state.correct += int(((logits.detach() > 0) == (labels >= 0.5)).sum())
                     state.count += len(labels)
                 bar.set_postfix(loss=f"{state.total_loss / state.count:.4f}", acc=f"{state.correct / state.count:.4f}",
                                 refresh=False)

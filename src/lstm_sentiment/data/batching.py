@@ -15,7 +15,7 @@ from .prepare import EncodedSplit
 class Batch:
     ids: Tensor  # [batch, time] right-padded, trimmed to the longest review in the batch
     lengths: Tensor  # [batch]
-    labels: Tensor  # [batch]
+    labels: Tensor  # [batch] 0/1, or float targets in [0, 1] for a training split that has them
     index: Tensor  # [batch] positions in the split
     loss_weight: float = 1.0  # scales this batch's mean loss (a process's share of a distributed global batch)
 
@@ -90,4 +90,5 @@ def make_batch(split: EncodedSplit, index: Tensor, padding: str) -> Batch:
     ids = trim_and_right_align(split.ids[index], lengths, padding)
     if ids.device.type == "cpu" and torch.cuda.is_available():
         ids = ids.pin_memory()
-    return Batch(ids, lengths, split.labels[index], index)
+    labels = split.targets[index] if split.targets is not None else split.labels[index]
+    return Batch(ids, lengths, labels, index)

@@ -22,7 +22,7 @@ from .text import TOKENIZER_VERSION, tokenize, word_count
 from .vocab import Vocabulary, pad_sequences
 
 SPLITS = ("train", "validation", "test")
-PREPARED_FORMAT = 1
+PREPARED_FORMAT = 2  # 2: optional soft training targets
 
 
 @dataclass
@@ -31,6 +31,8 @@ class EncodedSplit:
     lengths: torch.Tensor  # [n] tokens kept (<= maxlen)
     labels: torch.Tensor  # [n] 0 = negative, 1 = positive
     words: torch.Tensor  # [n] review length in words, before truncation
+    # [n] float training targets in [0, 1] where softer than the labels (graded treebank labels); None: the labels
+    targets: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -73,8 +75,10 @@ def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -
 
 
 def concatenate(parts: list[Reviews]) -> Reviews:
+    soft = any(p.targets for p in parts)
     return Reviews([t for p in parts for t in p.texts], [label for p in parts for label in p.labels],
-                   [m for p in parts for m in (p.movies or [""] * len(p))])
+                   [m for p in parts for m in (p.movies or [""] * len(p))],
+                   [t for p in parts for t in p.target_list()] if soft else [])
 
 
 def _split_source(corpus: Corpus, config: DataConfig) -> dict[str, Reviews]:
@@ -123,11 +127,13 @@ def balanced_sample(reviews: Reviews, n: int, seed: int) -> Reviews:
 
 def _take(reviews: Reviews, index: np.ndarray) -> Reviews:
     movies = [reviews.movies[i] for i in index] if reviews.movies else []
-    return Reviews([reviews.texts[i] for i in index], [reviews.labels[i] for i in index], movies)
+    targets = [reviews.targets[i] for i in index] if reviews.targets else []
+    return Reviews([reviews.texts[i] for i in index], [reviews.labels[i] for i in index], movies, targets)
 
 
 def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, config: DataConfig,
-                   tokenized: list[list[str]] | None = None, scoring: bool = True) -> EncodedSplit:
+                   tokenized: list[list[str]] | None = None, scoring: bool = True,
+                   targets: list[float] | None = None) -> EncodedSplit:
     """scoring: keep config.scoring_maxlen tokens (validation, test, evaluation); False: maxlen (training)."""
     tokenized = tokenized if tokenized is not None else [tokenize(t) for t in texts]
     maxlen = config.scoring_maxlen if scoring else config.maxlen
@@ -137,6 +143,7 @@ def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, confi
         lengths=torch.from_numpy(lengths),
         labels=torch.tensor(labels, dtype=torch.int64),
         words=torch.tensor([word_count(t) for t in texts], dtype=torch.int64),
+        targets=torch.tensor(targets, dtype=torch.float32) if targets else None,
     )
 
 
@@ -147,7 +154,7 @@ def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str
     tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
     vocab = vocab if vocab is not None else Vocabulary.build(tokenized["train"], config.num_words)
     encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name],
-                                    scoring=name != "train") for name in splits}
+                                    scoring=name != "train", targets=splits[name].targets) for name in splits}
     flat = None
     if unlabelled is not None:
         flat = flatten_documents(tokenized["train"] + [tokenize(t) for t in unlabelled], vocab)
@@ -174,7 +181,8 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
             return _read_cache(folder, str(data_path))
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
-    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows, phrases=config.phrases)
+    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows, phrases=config.phrases,
+                         graded=config.treebank_labels == "graded")
     unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials
     vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None, vocab)
     if use_cache:
@@ -184,8 +192,8 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
 
 def _read_cache(folder: Path, source: str) -> PreparedData:
     tensors = load_file(folder / "tensors.safetensors")
-    splits = {name: EncodedSplit(*(tensors[f"{name}.{part}"] for part in ("ids", "lengths", "labels", "words")))
-              for name in SPLITS}
+    splits = {name: EncodedSplit(*(tensors[f"{name}.{part}"] for part in ("ids", "lengths", "labels", "words")),
+                                 targets=tensors.get(f"{name}.targets")) for name in SPLITS}
     flat = tensors["unlabelled.ids"].numpy() if "unlabelled.ids" in tensors else None
     return PreparedData(Vocabulary.load(folder / "vocab.json"), splits, source, flat)
 
@@ -197,7 +205,8 @@ def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSpli
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
         tensors = {f"{name}.{part}": getattr(split, part).contiguous()
-                   for name, split in encoded.items() for part in ("ids", "lengths", "labels", "words")}
+                   for name, split in encoded.items() for part in ("ids", "lengths", "labels", "words", "targets")
+                   if getattr(split, part) is not None}
         if flat is not None:
             tensors["unlabelled.ids"] = torch.from_numpy(flat)
         save_file(tensors, staging / "tensors.safetensors")

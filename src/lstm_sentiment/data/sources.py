@@ -33,14 +33,23 @@ class Reviews:
     texts: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
     movies: list[str] = field(default_factory=list)  # IMDb title id per review, "" where unknown (CSV)
+    # training targets in [0, 1] where they are softer than the labels (graded treebank labels); empty: the labels
+    targets: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
 
-    def add(self, text: str, label: int, movie: str = "") -> None:
+    def add(self, text: str, label: int, movie: str = "", target: float | None = None) -> None:
+        if target is not None and not self.targets:
+            self.targets = [float(old) for old in self.labels]
         self.texts.append(text)
         self.labels.append(label)
         self.movies.append(movie)
+        if self.targets:
+            self.targets.append(float(label) if target is None else target)
+
+    def target_list(self) -> list[float]:
+        return self.targets or [float(label) for label in self.labels]
 
 
 @dataclass
@@ -129,16 +138,17 @@ def data_fingerprint(path: Path) -> str:
 
 
 def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bool = False,
-                phrases: bool = False) -> Corpus:
-    """phrases: a treebank's training trees also give every labelled phrase (ignored by other sources)."""
+                phrases: bool = False, graded: bool = False) -> Corpus:
+    """phrases: a treebank's training trees also give every labelled phrase; graded: its training examples keep
+    their five-point labels as soft targets, neutral ones included (both ignored by other sources)."""
     parts = source_parts(path)
     if len(parts) > 1:
-        return combine([load_corpus(part, include_unsup, skip_bad_rows, phrases) for part in parts])
+        return combine([load_corpus(part, include_unsup, skip_bad_rows, phrases, graded) for part in parts])
     path = Path(path)
     if not os.access(path, os.R_OK):
         raise UserError(f"cannot read data path {path}")
     if is_treebank(path):
-        return read_treebank(path, phrases)
+        return read_treebank(path, phrases, graded)
     if path.is_dir():
         return read_folder(path, include_unsup)
     name = path.name.lower()
@@ -154,23 +164,26 @@ def combine(parts: list[Corpus]) -> Corpus:
     """One corpus of several sources; the parts stay inside so that each is split by its own rules."""
     merged = [Reviews(), Reviews(), Reviews()]
     for part in parts:
-        for target, reviews in zip(merged, (part.train, part.test, part.unsup)):
-            for text, label, movie in zip(reviews.texts, reviews.labels, reviews.movies or [""] * len(reviews)):
-                target.add(text, label, movie)
+        for into, reviews in zip(merged, (part.train, part.test, part.unsup)):
+            targets = reviews.targets or [None] * len(reviews)
+            for text, label, movie, target in zip(reviews.texts, reviews.labels, reviews.movies or [""] * len(reviews),
+                                                  targets):
+                into.add(text, label, movie, target)
     return Corpus(*merged, os.pathsep.join(part.source for part in parts),
                   has_test_split=any(part.has_test_split for part in parts),
                   skipped_rows=sum(part.skipped_rows for part in parts), parts=parts)
 
 
-def read_treebank(path: Path, phrases: bool = False) -> Corpus:
+def read_treebank(path: Path, phrases: bool = False, graded: bool = False) -> Corpus:
     """Sentences of the official train/dev/test trees (binary, neutral dropped); phrases: also every labelled
-    phrase of the training trees."""
+    phrase of the training trees; graded: training examples carry label/4 as their target, neutral ones too
+    (validation and test stay binary, as SST-2)."""
     splits = {}
     for split, (where, lines) in split_texts(path).items():
         trees = list(read_trees(iter(lines), where))
         reviews = Reviews()
-        for text, label in binary_examples(trees, phrases and split == "train"):
-            reviews.add(text, label)
+        for text, label, target in binary_examples(trees, phrases and split == "train", graded and split == "train"):
+            reviews.add(text, label, target=target)
         if not reviews.texts:
             raise UserError(f"{where}: no sentence with a non-neutral label")
         splits[split] = reviews

@@ -136,19 +136,27 @@ def _decode(raw: bytes, where: str) -> str:
         raise UserError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
-def binary_examples(trees: list[list[Phrase]], phrases: bool) -> list[tuple[str, int]]:
-    """(text, 0/1) for every non-neutral sentence; with phrases, then every non-neutral phrase not seen before."""
+def binary_examples(trees: list[list[Phrase]], phrases: bool,
+                    graded: bool = False) -> list[tuple[str, int, float | None]]:
+    """(text, 0/1, target) for every non-neutral sentence; with phrases, then every non-neutral phrase not seen
+    before. graded: neutral examples are kept too and every target is label/4 (0, 0.25, 0.5, 0.75, 1), so that
+    "not bad" (often labelled neutral) teaches "not negative" instead of being dropped; target None otherwise."""
     examples, seen = [], set()
+
+    def keep(phrase: Phrase) -> None:
+        label = binary_label(phrase.label)
+        if graded:
+            examples.append((phrase.text, int(phrase.label >= 2), phrase.label / 4))
+        elif label is not None:
+            examples.append((phrase.text, label, None))
+
     for tree in trees:
-        label = binary_label(tree[0].label)
         seen.add(tree[0].text)
-        if label is not None:
-            examples.append((tree[0].text, label))
+        keep(tree[0])
     if phrases:
         for tree in trees:
             for phrase in tree[1:]:
-                label = binary_label(phrase.label)
-                if label is not None and phrase.text not in seen:
+                if phrase.text not in seen:
                     seen.add(phrase.text)
-                    examples.append((phrase.text, label))
+                    keep(phrase)
     return examples
