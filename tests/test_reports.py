@@ -57,8 +57,9 @@ def test_report_is_one_self_contained_page(run_dir, small_archive, tmp_path, cap
     assert all(src.startswith("data:image/png;base64,") for src in parser.sources)
     assert parser.scripts == 0
     text = " ".join(parser.headings)
-    for heading in ("Training curves", "first", "most confident mistakes", "Configuration"):
+    for heading in ("Training curves", "first", "most confident mistakes", "Behavioural tests", "Configuration"):
         assert heading in text
+    assert "Negated positive" in page.read_text(encoding="utf-8")  # the check table, with its tests
 
 
 def test_report_of_a_validation_only_run_stays_off_the_test_split(tmp_path, small_archive):

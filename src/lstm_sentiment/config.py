@@ -15,6 +15,11 @@ from .errors import UserError
 
 FORMAT_VERSION = 1
 SECTIONS = ("data", "model", "train", "pretrain")
+# Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
+# anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
+LIMITS = {"num_words": 10_000_000, "maxlen": 1_000_000, "embedding_dim": 16_384, "hidden_size": 16_384,
+          "layers": 64, "members": 64, "batch_size": 1_000_000, "epochs": 100_000}
+MAX_PARAMETERS = 2_000_000_000  # 8 GB of float32 weights, before optimizer state
 
 
 @dataclass
@@ -50,9 +55,10 @@ class DataConfig:
         return self.eval_maxlen or self.maxlen
 
     def validate(self) -> None:
-        _check(self.num_words >= 3, "data.num_words must be at least 3")
-        _check(self.maxlen >= 1, "data.maxlen must be at least 1")
-        _check(self.eval_maxlen >= 0, "data.eval_maxlen must be 0 (as maxlen) or a number of tokens")
+        _check(3 <= self.num_words <= LIMITS["num_words"], f"data.num_words must be in [3, {LIMITS['num_words']:,}]")
+        _check(1 <= self.maxlen <= LIMITS["maxlen"], f"data.maxlen must be in [1, {LIMITS['maxlen']:,}]")
+        _check(0 <= self.eval_maxlen <= LIMITS["maxlen"],
+               f"data.eval_maxlen must be 0 (as maxlen) or a number of tokens up to {LIMITS['maxlen']:,}")
         _check(self.padding in ("pre", "post"), "data.padding must be 'pre' or 'post'")
         _check(self.truncating in ("pre", "post"), "data.truncating must be 'pre' or 'post'")
         _check(0.0 <= self.validation_split < 1.0, "data.validation_split must be in [0, 1)")
@@ -88,19 +94,32 @@ class ModelConfig:
     members: int = 1
 
     def validate(self) -> None:
-        _check(self.embedding_dim >= 1, "model.embedding_dim must be positive")
+        _check(1 <= self.embedding_dim <= LIMITS["embedding_dim"],
+               f"model.embedding_dim must be in [1, {LIMITS['embedding_dim']:,}]")
         _check(self.embedding_init in ("uniform", "normal", "ppmi"),
                "model.embedding_init must be 'uniform', 'normal' or 'ppmi'")
         _check(self.embedding_window >= 1, "model.embedding_window must be at least 1")
-        _check(len(self.hidden_sizes) >= 1 and all(h >= 1 for h in self.hidden_sizes),
-               "model.hidden_sizes must list at least one positive size")
+        _check(1 <= len(self.hidden_sizes) <= LIMITS["layers"] and all(h >= 1 for h in self.hidden_sizes),
+               f"model.hidden_sizes must list 1 to {LIMITS['layers']} positive sizes")
+        _check(max(self.hidden_sizes) <= LIMITS["hidden_size"],
+               f"model.hidden_sizes: {max(self.hidden_sizes):,} units is above the limit of {LIMITS['hidden_size']:,}")
         for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "weight_dropout",
                      "output_dropout"):
             _check(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
         _check(self.pooling in ("last", "max", "mean", "maxmean"),
                "model.pooling must be one of last, max, mean, maxmean")
         _check(self.lstm_path in ("auto", "explicit", "fused"), "model.lstm_path must be auto, explicit or fused")
-        _check(self.members >= 1, "model.members must be at least 1")
+        _check(1 <= self.members <= LIMITS["members"], f"model.members must be in [1, {LIMITS['members']}]")
+
+    def parameter_count(self, vocab_size: int) -> int:
+        """Weights the classifier will hold, from the config alone (checked before anything is built)."""
+        directions = 2 if self.bidirectional else 1
+        count, width = vocab_size * self.embedding_dim, self.embedding_dim
+        for hidden in self.hidden_sizes:
+            count += directions * 4 * hidden * (width + hidden + 2)
+            width = directions * hidden
+        pooled = width * (2 if self.pooling == "maxmean" else 1)
+        return self.members * (count + pooled + 1)
 
 
 @dataclass
@@ -133,8 +152,9 @@ class TrainConfig:
     adversarial: float = 0.0
 
     def validate(self) -> None:
-        _check(self.epochs >= 1, "train.epochs must be at least 1")
-        _check(self.batch_size >= 1, "train.batch_size must be at least 1")
+        _check(1 <= self.epochs <= LIMITS["epochs"], f"train.epochs must be in [1, {LIMITS['epochs']:,}]")
+        _check(1 <= self.batch_size <= LIMITS["batch_size"], f"train.batch_size must be in [1, {LIMITS['batch_size']:,}]")
+        _check(0 <= self.seed < 2**63, "train.seed must be in [0, 2^63)")
         _check(self.optimizer in ("adam", "adamw"), "train.optimizer must be 'adam' or 'adamw'")
         _check(self.learning_rate > 0, "train.learning_rate must be positive")
         _check(self.schedule in ("constant", "onecycle"), "train.schedule must be 'constant' or 'onecycle'")
@@ -184,6 +204,9 @@ class Config:
         self.model.validate()
         self.train.validate()
         self.pretrain.validate()
+        parameters = self.model.parameter_count(self.data.num_words)
+        _check(parameters <= MAX_PARAMETERS, f"the model would have {parameters:,} weights "
+               f"({4 * parameters / 1e9:,.0f} GB), more than the limit of {MAX_PARAMETERS:,}; check model sizes")
         _check(self.model.members == 1 or self.train.adversarial == 0,
                "train.adversarial works on a single classifier; set model.members = 1 or train.adversarial = 0")
         return self

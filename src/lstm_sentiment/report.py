@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .behaviour.html_view import results_section
+from .behaviour.run import run_suite
 from .data.prepare import encode_reviews, split_corpus
 from .data.sources import LABEL_NAMES, load_corpus
 from .errors import UserError
@@ -81,6 +83,8 @@ def build_report(predictor: Predictor, run_dir: Path, data_path: Path, split_nam
         sections.append(f"<div class='mistake'><p>true <strong>{LABEL_NAMES[labels[k]]}</strong>, predicted "
                         f"{_label(probabilities[k])}{cut}</p><div class='review'>{contribution_spans(explanation)}"
                         "</div></div>")
+    sections.append("<h2>Behavioural tests (<code>lstm-sentiment check</code>)</h2>" + results_section(
+        run_suite(lambda texts: predictor.probabilities(texts, batch_size=256))))
     config = json.dumps(predictor.config.to_dict(), indent=2)
     sections.append(f"<h2>Configuration</h2><pre>{html.escape(config)}</pre>")
     return f"""<!DOCTYPE html>
@@ -93,6 +97,8 @@ table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding
 .review {{ line-height: 1.9em; }} .review span {{ padding: 0.1em 0.15em; border-radius: 3px; }}
 .mistake {{ border-left: 4px solid #ddd; padding-left: 1em; margin-bottom: 1.5em; }}
 .note {{ color: #666; font-size: 0.9em; }} pre {{ background: #f6f6f6; padding: 1em; }}
+.example {{ color: #666; font-size: 0.85em; margin-top: 0.2em; }} .rate {{ white-space: nowrap; min-width: 9em; }}
+.bar {{ display: inline-block; height: 0.8em; margin-right: 0.4em; }}
 </style></head><body>
 {"".join(sections)}
 </body></html>

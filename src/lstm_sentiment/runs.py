@@ -14,7 +14,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .config import FORMAT_VERSION, Config, config_from_dict
+from .config import FORMAT_VERSION, MAX_PARAMETERS, Config, config_from_dict
 from .data.vocab import Vocabulary
 from .errors import UserError
 from .model import Classifier, build_classifier
@@ -83,10 +83,14 @@ def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, in
 
 
 def read_json(path: Path) -> Any:
+    if path.exists() and not path.is_file():  # a FIFO would block the reader forever
+        raise UserError(f"{path}: not a regular file")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: missing file") from None
+    except RecursionError:
+        raise UserError(f"{path}: unreadable JSON (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: unreadable JSON ({exc})") from None
 
@@ -99,8 +103,11 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
     raw = read_json(run_dir / CONFIG)
     if not isinstance(raw, dict):
         raise UserError(f"{run_dir / CONFIG}: expected a JSON object")
-    if raw.get("format_version", 0) > FORMAT_VERSION:
-        raise UserError(f"{run_dir / CONFIG}: format version {raw['format_version']} is newer than this "
+    version = raw.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise UserError(f"{run_dir / CONFIG}: format_version must be a whole number, not {version!r}")
+    if version > FORMAT_VERSION:
+        raise UserError(f"{run_dir / CONFIG}: format version {version} is newer than this "
                         f"lstm-sentiment supports ({FORMAT_VERSION}); upgrade the package")
     try:
         config = config_from_dict({k: raw[k] for k in ("data", "model", "train") if k in raw},
@@ -110,14 +117,21 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
     vocab = Vocabulary.load(run_dir / VOCAB)
     if raw.get("vocab_size") not in (None, vocab.size):
         raise UserError(f"{run_dir / VOCAB}: {vocab.size} tokens but {CONFIG} says vocab_size {raw['vocab_size']}")
-    model = build_classifier(config.model, vocab.size)
+    parameters = config.model.parameter_count(vocab.size)
+    if parameters > MAX_PARAMETERS:
+        raise UserError(f"{run_dir / CONFIG}: the model would need {parameters:,} weights; refusing to build it")
     weights_path = run_dir / WEIGHTS
-    if not weights_path.exists():
-        raise UserError(f"{weights_path}: missing file")
+    if not weights_path.is_file():  # a folder or a FIFO of that name would hang or fail inside the reader
+        raise UserError(f"{weights_path}: missing file" if not weights_path.exists() else
+                        f"{weights_path}: not a regular file")
     try:
         tensors = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise UserError(f"{weights_path}: unreadable safetensors file ({exc})") from None
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise UserError(f"{weights_path}: non-finite values (NaN or infinity) in {name}")
+    model = build_classifier(config.model, vocab.size)
     try:
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
     except RuntimeError as exc:

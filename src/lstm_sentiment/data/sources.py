@@ -281,7 +281,8 @@ def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     train, test = Reviews(), Reviews()
     skipped = 0
-    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+    # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first column's name
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = next(reader)

@@ -14,12 +14,14 @@ from .text import tokenize, word_count
 def length_summary(reviews: Reviews) -> dict:
     words = np.array([word_count(t) for t in reviews.texts]) if len(reviews) else np.zeros(1)
     return {"mean": round(float(words.mean()), 1), "median": float(np.median(words)),
-            "p90": float(np.percentile(words, 90)), "max": int(words.max())}
+            "p90": round(float(np.percentile(words, 90)), 1), "max": int(words.max())}
 
 
 def corpus_stats(corpus: Corpus) -> dict:
     splits = {}
-    for name in ("train", "test", "unsup"):
+    for name in ("train", "validation", "test", "unsup"):
+        if name == "validation" and corpus.validation is None:
+            continue  # carved out of train when a run starts; only the treebank brings its own
         reviews: Reviews = getattr(corpus, name)
         if name == "test" and not corpus.has_test_split:
             continue
@@ -38,12 +40,12 @@ def corpus_stats(corpus: Corpus) -> dict:
 
 
 def format_stats(stats: dict) -> str:
-    header = (f"{'split':<8}{'total':>9}{'positive':>10}{'negative':>10}"
+    header = (f"{'split':<11}{'total':>9}{'positive':>10}{'negative':>10}"
               f"{'mean':>8}{'median':>8}{'p90':>8}{'max':>8}   (length in words)")
     lines = [f"source: {stats['source']}", header]
     for name, entry in stats["splits"].items():
         length = entry.get("length_words", {})
-        lines.append(f"{name:<8}{entry['total']:>9,}{entry.get('positive', '-'):>10}{entry.get('negative', '-'):>10}"
+        lines.append(f"{name:<11}{entry['total']:>9,}{entry.get('positive', '-'):>10}{entry.get('negative', '-'):>10}"
                      f"{length.get('mean', '-'):>8}{length.get('median', '-'):>8}{length.get('p90', '-'):>8}"
                      f"{length.get('max', '-'):>8}")
     lines.append(f"vocabulary size (distinct training tokens): {stats['vocabulary_size']:,}")

@@ -54,18 +54,32 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
+        if path.exists() and not path.is_file():
+            raise UserError(f"{path}: not a regular file")
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise UserError(f"{path}: missing vocabulary file") from None
+        except RecursionError:
+            raise UserError(f"{path}: unreadable vocabulary (nested too deeply)") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UserError(f"{path}: unreadable vocabulary ({exc})") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("tokens"), list):
             raise UserError(f"{path}: not a vocabulary (expected an object with a `tokens` list)")
-        if raw.get("format_version", 0) > VOCAB_FORMAT_VERSION:
-            raise UserError(f"{path}: vocabulary format {raw['format_version']} is newer than this version supports")
+        version = raw.get("format_version", 0)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise UserError(f"{path}: format_version must be a whole number, not {version!r}")
+        if version > VOCAB_FORMAT_VERSION:
+            raise UserError(f"{path}: vocabulary format {version} is newer than this version supports")
+        tokens = raw["tokens"]
+        wrong = next((i for i, token in enumerate(tokens) if not isinstance(token, str)), None)
+        if wrong is not None:
+            raise UserError(f"{path}: token {wrong} is a {type(tokens[wrong]).__name__}, not a string")
+        if len(set(tokens)) != len(tokens):
+            duplicate = next(token for token, count in Counter(tokens).items() if count > 1)
+            raise UserError(f"{path}: token {duplicate!r} appears more than once")
         try:
-            return cls(raw["tokens"])
+            return cls(tokens)
         except ValueError as exc:
             raise UserError(f"{path}: {exc}") from None
 

@@ -1,0 +1,152 @@
+"""Inputs a careless or hostile user gives, generated here: each ends in one line naming the problem (exit 2),
+never in a traceback, a hang or a huge allocation; and what is valid but unusual (a BOM) simply works."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from conftest import train_tiny_run, write_csv
+from lstm_sentiment.cli import main
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, small_archive):
+    return train_tiny_run(tmp_path_factory.mktemp("hostile"), small_archive, 1)
+
+
+def copied(model_dir, target):
+    target.mkdir()
+    for name in ("config.json", "vocab.json", "model.safetensors"):
+        (target / name).write_bytes((model_dir / name).read_bytes())
+    return target
+
+
+def one_line_error(capsys, *args) -> str:
+    """Run the command in-process (an unexpected exception would fail the test): exit 2 and one stderr line."""
+    code = main([str(arg) for arg in args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("lstm-sentiment: error: "), err
+    return err
+
+
+def edit_json(path, change):
+    raw = json.loads(path.read_text())
+    change(raw)
+    path.write_text(json.dumps(raw))
+
+
+@pytest.mark.parametrize("version", ["1", None, [1], True])
+def test_a_format_version_that_is_not_a_number(model_dir, tmp_path, capsys, version):
+    for name in ("config.json", "vocab.json"):
+        broken = copied(model_dir, tmp_path / f"{name}-model")
+        edit_json(broken / name, lambda raw: raw.__setitem__("format_version", version))
+        assert f"{name}: format_version must be a whole number" in one_line_error(capsys, "predict", "--model",
+                                                                                   broken, "fine")
+
+
+@pytest.mark.parametrize("tokens, problem", [
+    (["<pad>", "<unk>", ["a", "list"], "good"], "token 2 is a list, not a string"),
+    (["<pad>", "<unk>", "good", "good"], "'good' appears more than once"),
+    (["<pad>", "<unk>", "good", 7], "token 3 is a int, not a string"),
+])
+def test_a_vocabulary_with_wrong_tokens(model_dir, tmp_path, capsys, tokens, problem):
+    broken = copied(model_dir, tmp_path / "model")
+    edit_json(broken / "vocab.json", lambda raw: raw.__setitem__("tokens", tokens))
+    assert problem in one_line_error(capsys, "predict", "--model", broken, "fine")
+
+
+def test_json_nested_100000_deep(model_dir, tmp_path, capsys):
+    broken = copied(model_dir, tmp_path / "model")
+    (broken / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert "nested too deeply" in one_line_error(capsys, "predict", "--model", broken, "fine")
+
+
+def test_non_finite_weights_are_refused_at_load(model_dir, tmp_path, capsys):
+    broken = copied(model_dir, tmp_path / "model")
+    tensors = load_file(broken / "model.safetensors")
+    name = sorted(tensors)[0]
+    tensors[name] = torch.full_like(tensors[name], float("nan"))
+    save_file(tensors, broken / "model.safetensors")
+    err = one_line_error(capsys, "predict", "--model", broken, "fine", "--json")
+    assert f"model.safetensors: non-finite values (NaN or infinity) in {name}" in err
+
+
+@pytest.mark.parametrize("override, problem", [
+    ("model.embedding_dim=1000000000", "model.embedding_dim must be in [1, 16,384]"),
+    ("model.hidden_sizes=[10000000]", "above the limit"),
+    ("model.members=1000000", "model.members must be in [1, 64]"),
+    ("data.maxlen=10000000000", "data.maxlen must be in [1, 1,000,000]"),
+    ("data.num_words=10000000", "weights"),  # 10M words x 128 dims x ... within the word limit, still checked
+])
+def test_absurd_sizes_are_refused_before_any_allocation(small_archive, tiny_config, tmp_path, capsys, override,
+                                                        problem):
+    if override.startswith("data.num_words"):
+        override = "model.embedding_dim=16384"
+        problem = "more than the limit"
+        extra = ["--set", "data.num_words=10000000"]
+    else:
+        extra = []
+    err = one_line_error(capsys, "train", "--config", tiny_config, "--data", small_archive, "--out",
+                         tmp_path / "run", "--set", override, *extra)
+    assert problem in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_absurd_config_in_a_model_directory_is_refused_before_building(model_dir, tmp_path, capsys):
+    broken = copied(model_dir, tmp_path / "model")
+    edit_json(broken / "config.json", lambda raw: raw["model"].__setitem__("embedding_dim", 10**9))
+    assert "model.embedding_dim must be in" in one_line_error(capsys, "predict", "--model", broken, "fine")
+
+
+def test_seed_and_device_out_of_range(small_archive, tiny_config, tmp_path, capsys):
+    assert "train.seed must be in [0, 2^63)" in one_line_error(
+        capsys, "train", "--config", tiny_config, "--data", small_archive, "--seed", 2**64, "--out", tmp_path / "a")
+    assert "cannot run a model here" in one_line_error(
+        capsys, "train", "--config", tiny_config, "--data", small_archive, "--device", "meta", "--out", tmp_path / "b")
+
+
+def test_a_fifo_named_like_a_model_file_does_not_hang(model_dir, tmp_path, capsys):
+    for name in ("model.safetensors", "config.json", "vocab.json"):
+        broken = copied(model_dir, tmp_path / f"{name}-model")
+        (broken / name).unlink()
+        os.mkfifo(broken / name)
+        finished = []
+        worker = threading.Thread(target=lambda: finished.append(one_line_error(capsys, "predict", "--model",
+                                                                                broken, "fine")), daemon=True)
+        worker.start()
+        worker.join(30)
+        assert finished and f"{name}: not a regular file" in finished[0]
+
+
+def test_output_piped_into_head_ends_quietly(model_dir):
+    command = f"{sys.executable} -m lstm_sentiment predict --model {model_dir} --json " + " ".join(
+        f"'review number {i} was fine'" for i in range(3000)) + " | head -c 10"
+    finished = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in finished.stderr and "BrokenPipe" not in finished.stderr, finished.stderr
+    assert finished.stderr == ""
+
+
+def test_a_csv_with_a_byte_order_mark_reads_like_any_csv(tmp_path, small_csv, capsys):
+    bom = tmp_path / "excel.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + small_csv.read_bytes())
+    assert main(["data", "stats", "--data", str(bom), "--json"]) == 0
+    with_bom = json.loads(capsys.readouterr().out)
+    assert main(["data", "stats", "--data", str(small_csv), "--json"]) == 0
+    assert with_bom["splits"] == json.loads(capsys.readouterr().out)["splits"]
+
+
+def test_data_stats_rounds_its_percentiles(tmp_path, capsys):
+    rows = [(" ".join(["word"] * n) + " good", "positive" if n % 2 else "negative") for n in range(1, 12)]
+    path = write_csv(tmp_path / "lengths.csv", rows)
+    assert main(["data", "stats", "--data", str(path), "--json"]) == 0
+    length = json.loads(capsys.readouterr().out)["splits"]["train"]["length_words"]
+    assert length["p90"] == round(length["p90"], 1)
