@@ -48,6 +48,9 @@ def _add_run_flags(parser: argparse.ArgumentParser, out: str, default_preset: st
     parser.add_argument("--resume", metavar=out,
                         help="continue an interrupted run from its last checkpoint (same config; flags that would "
                              "change it are refused)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="--out may already hold a model or run: it is replaced, in one step, once the new one "
+                             "is complete (until then the old one stays as it was)")
     parser.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                         help=f"also checkpoint every N {steps} (always at the end of each epoch)")
 
@@ -148,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--model", metavar="RUN_DIR", required=True, help="trained model directory")
     pack.add_argument("--out", metavar="DIR", required=True, help="directory to write")
     pack.add_argument("--dtype", default="float16", choices=("float16", "bfloat16", "float32"))
+    pack.add_argument("--overwrite", action="store_true",
+                      help="--out may already hold a model or run: it is replaced as a whole, in one step")
 
     serve = commands.add_parser("serve", help="an HTTP API (/predict, /explain, /model, /health, docs at /docs) "
                                               "and a page for trying reviews at /; needs the [serve] extra")
@@ -235,10 +240,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_pack(args: argparse.Namespace) -> int:
     from .runs import pack_model
 
+    from .output_dir import claim, replace
+
     model_dir, out = Path(args.model), Path(args.out)
     if out.resolve() == model_dir.resolve():
         raise UserError("--out must differ from --model (packing never overwrites the original)")
-    sizes = pack_model(model_dir, out, args.dtype)
+    writing = claim(out, args.overwrite)
+    sizes = pack_model(model_dir, writing, args.dtype)
+    if writing != out:
+        replace(writing, out)
     for name, size in sizes.items():
         print(f"{name:<20} {size / 1e6:8.2f} MB")
     print(f"total {sum(sizes.values()) / 1e6:.2f} MB in {out}; check it with `lstm-sentiment evaluate --model {out}`")

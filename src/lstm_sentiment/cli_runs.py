@@ -42,6 +42,7 @@ def new_run(args: argparse.Namespace, default_preset: str, prefix: str):
 
 
 def interrupted(stop: Exception, command: str, out: Path) -> int:
+    out = getattr(stop, "run_dir", out)  # a run that replaces a model writes beside it until it is complete
     print(f"lstm-sentiment: {stop}; checkpoint saved. Continue with: lstm-sentiment {command} --resume {out}",
           file=sys.stderr)
     return 130
@@ -64,7 +65,8 @@ def run_train(args: argparse.Namespace) -> int:
             raise UserError(f"--pretrained {args.pretrained}: no such directory")
         options = RunOptions(str(resolve_data_path(args.data)), args.limit, not args.no_cache, name,
                              args.time_to_accuracy, "validation" if args.no_test else "test", args.checkpoint_every,
-                             str(Path(args.pretrained).resolve()) if args.pretrained else None)
+                             str(Path(args.pretrained).resolve()) if args.pretrained else None,
+                             overwrite=args.overwrite)
         checkpoint = None
     from .train import Interrupted
 
@@ -99,7 +101,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
 
         config, name, out = new_run(args, "best", "lm-")
         options = PretrainOptions(str(resolve_data_path(args.data)), args.limit, not args.no_cache, name,
-                                  args.checkpoint_every)
+                                  args.checkpoint_every, overwrite=args.overwrite)
         checkpoint = None
     try:
         metrics = pretrain_run(config, options, out, progress=not args.quiet, resume=checkpoint)

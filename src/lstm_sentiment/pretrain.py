@@ -21,6 +21,7 @@ from .data.vocab import PAD_ID
 from .errors import UserError
 from .faults import FaultInjector
 from .language_model import ENCODER, LanguageModel, batchify
+from .output_dir import claim, replace
 from .runner import check_free_space, check_output_dir, epoch_generator, machine_description
 from .runs import CONFIG, HISTORY, METRICS, VOCAB, atomic_write, write_json
 from .runtime import autocast, flush_denormals, resolve_device, set_seed
@@ -34,6 +35,8 @@ class PretrainOptions:
     use_cache: bool = True
     preset: str | None = None
     checkpoint_every: int = 0
+    overwrite: bool = False  # as RunOptions: an existing model or run is replaced once this one is complete
+    replaces: str | None = None
 
 
 def document_stream(flat: np.ndarray, seed: int, epoch: int) -> torch.Tensor:
@@ -86,8 +89,19 @@ def save_encoder(model: LanguageModel, path: Path) -> None:
 def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: bool = True,
                  resume: Checkpoint | None = None) -> dict:
     keep_freed_memory()
+    writing = out
+    if resume is None:
+        writing = claim(out, options.overwrite)
+        options.replaces = str(out) if writing != out else None
     with flush_denormals():
-        return _pretrain_run(config, options, out, progress, resume)
+        try:
+            metrics = _pretrain_run(config, options, writing, progress, resume)
+        except Interrupted as stop:
+            stop.run_dir = writing
+            raise
+    if options.replaces:
+        replace(writing, Path(options.replaces))
+    return metrics
 
 
 def _pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: bool,

@@ -29,7 +29,8 @@ from .model import SentimentClassifier, build_classifier, classifiers_in, flatte
 from .plots import plot_confusion, plot_curves
 from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
 from .runtime import cpuinfo_line, flush_denormals, set_seed
-from .train import Checkpointing, fit
+from .output_dir import claim, replace
+from .train import Checkpointing, Interrupted, fit
 
 
 def check_output_dir(out: Path) -> None:
@@ -76,6 +77,8 @@ class RunOptions:
     final_split: str = "test"  # "validation" leaves the test split untouched (runs that choose settings)
     checkpoint_every: int = 0  # optimizer steps between checkpoints, besides the end of every epoch
     pretrained: str | None = None  # a `lstm-sentiment pretrain` directory whose encoder the classifier starts from
+    overwrite: bool = False  # --out may hold a model or run: it is replaced once the new one is complete
+    replaces: str | None = None  # set by train_run: the directory this run's staging folder replaces at the end
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
@@ -92,9 +95,20 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
     keep_freed_memory()
     cluster = join_cluster(config.train.device)
     try:
+        if resume is None:  # an existing model stays whole until this run has finished (output_dir.py)
+            writing = claim(out, options.overwrite, clean=cluster.is_main)
+            options.replaces = str(out) if writing != out else None
+        else:
+            writing = out
         with flush_denormals():
-            metrics = _train_run(config, options, out, progress, resume, started, cluster)
+            try:
+                metrics = _train_run(config, options, writing, progress, resume, started, cluster)
+            except Interrupted as stop:
+                stop.run_dir = writing
+                raise
         cluster.barrier()  # the others wait while rank 0 tests and writes, then all leave together
+        if cluster.is_main and options.replaces:
+            replace(writing, Path(options.replaces))
         return metrics
     finally:
         leave_cluster()
