@@ -150,3 +150,49 @@ def test_data_stats_rounds_its_percentiles(tmp_path, capsys):
     assert main(["data", "stats", "--data", str(path), "--json"]) == 0
     length = json.loads(capsys.readouterr().out)["splits"]["train"]["length_words"]
     assert length["p90"] == round(length["p90"], 1)
+
+
+def flip_bytes(path, count=64):
+    """Invert `count` bytes in the middle of a safetensors file's tensor data (past its JSON header)."""
+    data = bytearray(path.read_bytes())
+    header = 8 + int.from_bytes(data[:8], "little")
+    middle = header + (len(data) - header) // 2
+    for i in range(middle, middle + count):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_flipped_bytes_in_the_weights_are_refused(model_dir, tmp_path, capsys):
+    broken = copied(model_dir, tmp_path / "model")
+    flip_bytes(broken / "model.safetensors")
+    assert "do not match the checksum" in one_line_error(capsys, "predict", "--model", broken, "fine")
+
+
+def test_weights_from_another_run_with_a_vocabulary_of_the_same_size_are_refused(model_dir, tmp_path, capsys):
+    broken = copied(model_dir, tmp_path / "model")
+    edit_json(broken / "vocab.json", lambda raw: raw.__setitem__("tokens", raw["tokens"][:2] + raw["tokens"][:1:-1]))
+    assert "trained with another vocabulary" in one_line_error(capsys, "predict", "--model", broken, "fine")
+
+
+@pytest.mark.parametrize("damage", ["bytes", "epoch"])
+def test_a_damaged_checkpoint_is_refused_and_nothing_is_overwritten(model_dir, tmp_path, capsys, damage):
+    from safetensors import safe_open
+
+    run = tmp_path / "run"
+    run.mkdir()
+    for path in model_dir.iterdir():
+        if path.is_file():
+            (run / path.name).write_bytes(path.read_bytes())
+    checkpoint = run / "checkpoint.safetensors"
+    if damage == "bytes":
+        flip_bytes(checkpoint)
+    else:  # the epoch number edited in the metadata, tensors untouched
+        with safe_open(str(checkpoint), "pt") as handle:
+            metadata = handle.metadata()
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+        state = json.loads(metadata["state"])
+        state["progress"]["epoch"] = 1
+        save_file(tensors, checkpoint, metadata={**metadata, "state": json.dumps(state)})
+    before = {path.name: path.read_bytes() for path in run.iterdir()}
+    assert "does not match the checksum" in one_line_error(capsys, "train", "--resume", run, "--quiet")
+    assert {path.name: path.read_bytes() for path in run.iterdir()} == before

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from .errors import UserError
 from .faults import FaultInjector
+from .integrity import STATE_KEY, tensors_digest, text_digest
 from .runs import atomic_write
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -118,7 +119,10 @@ def save_checkpoint(run_dir: Path, model: torch.nn.Module, best_state: dict[str,
         "grad_scaler": grad_scaler,
         "config": config,
     }
-    metadata = {"format": "lstm-sentiment-checkpoint", "state": json.dumps(meta)}
+    state = json.dumps(meta)
+    # one digest over every tensor and the JSON state: a flipped byte or an edited epoch number is refused on resume
+    metadata = {"format": "lstm-sentiment-checkpoint", "state": state,
+                STATE_KEY: text_digest(tensors_digest(tensors) + state)}
 
     def write(path: Path) -> None:
         save_file(tensors, str(path), metadata=metadata)
@@ -164,6 +168,9 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
         meta = json.loads(metadata["state"])
     except (SafetensorError, OSError, KeyError, ValueError) as exc:
         raise UserError(f"{path}: unreadable checkpoint ({exc})") from None
+    if STATE_KEY in metadata and metadata[STATE_KEY] != text_digest(tensors_digest(tensors) + metadata["state"]):
+        raise UserError(f"{path}: the checkpoint does not match the checksum recorded when it was written (damaged "
+                        "or edited); nothing was changed")
     if meta.get("version", 0) > CHECKPOINT_VERSION:
         raise UserError(f"{path}: checkpoint version {meta['version']} is newer than this lstm-sentiment supports")
     return Checkpoint(

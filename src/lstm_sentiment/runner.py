@@ -195,7 +195,7 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         write_json(out / HISTORY, state.history)
         write_history_csv(out / "history.csv", state.history)
         if improved:
-            save_weights(model, out / WEIGHTS)
+            save_weights(model, out / WEIGHTS, vocab=data.vocab)
 
     def save(net, best_state, optimizer, scheduler, state: Progress, average=None, grad_scaler=None) -> None:
         if not cluster.is_main:

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 from .config import FORMAT_VERSION, MAX_PARAMETERS, Config, config_from_dict
 from .data.vocab import Vocabulary
 from .errors import UserError
+from .integrity import TENSORS_KEY, VOCAB_KEY, tensors_digest, vocab_digest
 from .model import Classifier, build_classifier
 
 WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
+METADATA_KEY = "lstm-sentiment"  # the weights file's metadata: JSON with its format and SHA-256 digests
 HISTORY, METRICS = "history.json", "metrics.json"
 
 
@@ -49,10 +51,18 @@ def write_json(path: Path, payload: Any) -> None:
     atomic_write(path, lambda p: p.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n"))
 
 
-def save_weights(model: torch.nn.Module, path: Path, dtype: torch.dtype | None = None) -> None:
-    """The model's state dict as safetensors, optionally stored in another dtype (loading casts to float32)."""
+def save_weights(model: torch.nn.Module, path: Path, dtype: torch.dtype | None = None,
+                 vocab: Vocabulary | None = None) -> None:
+    """The model's state dict as safetensors, optionally stored in another dtype (loading casts to float32), with
+    the SHA-256 of its tensors and of the vocabulary it reads (integrity.py), checked by load_model_files."""
     tensors = {name: t.detach().to("cpu", dtype).contiguous() for name, t in model.state_dict().items()}
-    atomic_write(path, lambda p: save_file(tensors, str(p), metadata={"format": "lstm-sentiment"}))
+    record = {"format": "lstm-sentiment", TENSORS_KEY: tensors_digest(tensors)}
+    if vocab is not None:
+        record[VOCAB_KEY] = vocab_digest(vocab.tokens)
+    # one metadata entry: safetensors writes several in a random order, and the same weights must give the same
+    # file bytes (weights_version names a model by them)
+    metadata = {METADATA_KEY: json.dumps(record, sort_keys=True)}
+    atomic_write(path, lambda p: save_file(tensors, str(p), metadata=metadata))
 
 
 def save_model_files(run_dir: Path, model: Classifier | None, config: Config, vocab: Vocabulary,
@@ -64,7 +74,7 @@ def save_model_files(run_dir: Path, model: Classifier | None, config: Config, vo
                                   **(extra or {})})
     atomic_write(run_dir / VOCAB, vocab.save)
     if model is not None:
-        save_weights(model, run_dir / WEIGHTS)
+        save_weights(model, run_dir / WEIGHTS, vocab=vocab)
 
 
 def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, int]:
@@ -75,7 +85,7 @@ def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, in
     raw_config = read_json(run_dir / CONFIG)
     write_json(out / CONFIG, {**raw_config, "weights_dtype": dtype})
     atomic_write(out / VOCAB, vocab.save)
-    save_weights(model, out / WEIGHTS, getattr(torch, dtype))
+    save_weights(model, out / WEIGHTS, getattr(torch, dtype), vocab=vocab)
     for name in (METRICS, HISTORY):  # provenance, and the curves of `report`
         if (run_dir / name).exists():
             write_json(out / name, read_json(run_dir / name))
@@ -125,9 +135,12 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
         raise UserError(f"{weights_path}: missing file" if not weights_path.exists() else
                         f"{weights_path}: not a regular file")
     try:
-        tensors = load_file(str(weights_path))
+        with safe_open(str(weights_path), "pt") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not a dict)
     except (SafetensorError, OSError, ValueError) as exc:
         raise UserError(f"{weights_path}: unreadable safetensors file ({exc})") from None
+    check_digests(weights_path, metadata, tensors, vocab)
     for name, tensor in tensors.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise UserError(f"{weights_path}: non-finite values (NaN or infinity) in {name}")
@@ -139,6 +152,22 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
         detail = " ".join(line.strip() for line in first[1:3]) if len(first) > 1 else first[0]
         raise UserError(f"{weights_path}: weights do not match {CONFIG} ({detail})") from None
     return model.to(device).eval(), config, vocab
+
+
+def check_digests(path: Path, metadata: dict, tensors: dict, vocab: Vocabulary) -> None:
+    """Weights saved by this version carry digests; older model directories (without them) load as before."""
+    try:
+        metadata = json.loads(metadata.get(METADATA_KEY, "{}"))
+    except json.JSONDecodeError:
+        raise UserError(f"{path}: unreadable {METADATA_KEY} metadata") from None
+    if not isinstance(metadata, dict):
+        raise UserError(f"{path}: unreadable {METADATA_KEY} metadata")
+    if TENSORS_KEY in metadata and metadata[TENSORS_KEY] != tensors_digest(tensors):
+        raise UserError(f"{path}: the tensors do not match the checksum recorded when they were saved "
+                        "(the file is damaged or was edited)")
+    if VOCAB_KEY in metadata and metadata[VOCAB_KEY] != vocab_digest(vocab.tokens):
+        raise UserError(f"{path}: these weights were trained with another vocabulary than {VOCAB} "
+                        "(copied from another run?)")
 
 
 def weights_version(model_dir: Path) -> str:
