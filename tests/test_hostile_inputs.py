@@ -196,3 +196,67 @@ def test_a_damaged_checkpoint_is_refused_and_nothing_is_overwritten(model_dir, t
     before = {path.name: path.read_bytes() for path in run.iterdir()}
     assert "does not match the checksum" in one_line_error(capsys, "train", "--resume", run, "--quiet")
     assert {path.name: path.read_bytes() for path in run.iterdir()} == before
+
+
+def test_an_oversized_review_in_an_archive_is_skipped_unread_and_counted(tmp_path, capsys):
+    from conftest import review_files, write_archive
+    from lstm_sentiment.data.sources import MAX_REVIEW_BYTES, read_archive
+
+    files = review_files(4)
+    files["aclImdb/train/pos/99_9.txt"] = b"great " * (MAX_REVIEW_BYTES // 6 + 10)  # compresses to a few KB
+    corpus = read_archive(write_archive(tmp_path / "bomb.tar.gz", files))
+    assert corpus.skipped_rows == 1 and len(corpus.train) == 8
+    assert "skipped 1 archive member(s)" in capsys.readouterr().err
+
+
+def test_memory_stays_flat_over_many_archive_members(tmp_path):
+    import io
+    import tarfile
+    import tracemalloc
+
+    from conftest import review_files
+    from lstm_sentiment.data.sources import read_archive
+
+    path = tmp_path / "many.tar"
+    with tarfile.open(path, "w") as archive:
+        for name, text in review_files(2).items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for i in range(30_000):  # members that are not reviews
+            archive.addfile(tarfile.TarInfo(f"aclImdb/junk/{i}.txt"), io.BytesIO(b""))
+    tracemalloc.start()
+    read_archive(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4_000_000  # keeping 30,000 TarInfo objects alone costs over 13 MB
+
+
+def test_an_oversized_csv_field_names_its_line(tmp_path, capsys):
+    from lstm_sentiment.data.sources import MAX_REVIEW_BYTES
+
+    path = tmp_path / "big.csv"
+    path.write_text("review,sentiment\nfine film,positive\n\"" + "x" * (MAX_REVIEW_BYTES + 5) + "\",negative\n"
+                    "dull film,negative\n")
+    assert "big.csv:3: field larger than field limit" in one_line_error(capsys, "data", "stats", "--data", path)
+    assert main(["data", "stats", "--data", str(path), "--skip-bad-rows", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["skipped_rows"] == 1 and stats["splits"]["train"]["total"] == 2
+
+
+def test_an_endless_line_on_standard_input_is_refused_by_number(model_dir):
+    from lstm_sentiment.data.sources import MAX_REVIEW_BYTES
+
+    finished = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(model_dir)],
+                              input=b"a fine film\n" + b"y" * (MAX_REVIEW_BYTES + 10), capture_output=True,
+                              timeout=120)
+    assert finished.returncode == 2
+    assert b"standard input, line 2: longer than 1,000,000 bytes" in finished.stderr
+    assert len(finished.stderr.decode().strip().splitlines()) == 1
+
+
+def test_terminal_escape_codes_are_never_echoed(model_dir, capsys):
+    assert main(["predict", "--model", str(model_dir), "fine \x1b[2J\x1b]0;owned\x07 film"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\ufffd" in out

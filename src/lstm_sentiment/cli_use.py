@@ -3,41 +3,69 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+from .data.sources import MAX_REVIEW_BYTES
 from .errors import UserError
 
 
-def read_texts(args: argparse.Namespace) -> list[str]:
+def batched(items, size: int) -> Iterator[tuple]:
+    iterator = iter(items)
+    while chunk := tuple(itertools.islice(iterator, size)):
+        yield chunk
+
+
+PREDICT_CHUNK = 2048  # reviews per model call when reading a file or standard input: memory stays flat
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def iter_texts(args: argparse.Namespace) -> Iterator[str]:
+    """The reviews to score: arguments, or one per line of --file/standard input, read line by line (a line over
+    MAX_REVIEW_BYTES is refused by number, so an endless stream cannot exhaust memory); blank lines are skipped."""
     if args.texts and args.file:
         raise UserError("give review texts as arguments or with --file, not both")
     if args.texts:
-        texts, origin = list(args.texts), "argument"
+        for number, text in enumerate(args.texts, start=1):
+            if not text.strip():
+                raise UserError(f"argument {number}: empty review text")
+        yield from args.texts
+        return
+    if args.file in (None, "-"):
+        if args.file is None and sys.stdin.isatty():
+            raise UserError("no review given: pass TEXT arguments, --file F, or pipe reviews on standard input")
+        handle, origin = sys.stdin.buffer, "standard input"
     else:
-        if args.file in (None, "-"):
-            if args.file is None and sys.stdin.isatty():
-                raise UserError("no review given: pass TEXT arguments, --file F, or pipe reviews on standard input")
-            raw, origin = sys.stdin.buffer.read(), "standard input"
-        else:
+        try:
+            handle, origin = open(args.file, "rb"), args.file  # noqa: SIM115 - closed below, also on errors
+        except OSError as exc:
+            raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
+    found = False
+    try:
+        for number, line in enumerate(iter(lambda: handle.readline(MAX_REVIEW_BYTES + 1), b""), start=1):
+            if len(line) > MAX_REVIEW_BYTES:
+                raise UserError(f"{origin}, line {number}: longer than {MAX_REVIEW_BYTES:,} bytes (one review per line)")
             try:
-                raw, origin = Path(args.file).read_bytes(), args.file
-            except OSError as exc:
-                raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
-        texts = []
-        for number, line in enumerate(raw.splitlines(), start=1):
-            try:
-                texts.append(line.decode("utf-8"))
+                text = line.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError:
                 raise UserError(f"{origin}, line {number}: not UTF-8") from None
-        texts = [t for t in texts if t.strip()]
-    for number, text in enumerate(texts, start=1):
-        if not text.strip():
-            raise UserError(f"{origin} {number}: empty review text")
-    if not texts:
+            if text.strip():
+                found = True
+                yield text
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    if not found:
         raise UserError(f"no review text found in {origin}")
-    return texts
+
+
+def printable(text: str) -> str:
+    """A review as one terminal line: control characters (escape codes included) shown as U+FFFD, never obeyed."""
+    return _CONTROL.sub("\ufffd", " ".join(text.split()))
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -49,15 +77,17 @@ def run_predict(args: argparse.Namespace) -> int:
         raise UserError("--column needs --out SCORED.csv (the scored rows are written there)")
     if args.out:
         return score_to_file(args)
-    texts = read_texts(args)
+    texts = iter_texts(args)
+    first = next(texts)  # a bad first line or empty input is reported before the model loads
     predictor = load_model(args.model, device="auto", precision=args.precision, backend=args.backend)
-    for prediction in predictor.predict(texts):
-        if args.json:
-            print(json.dumps(prediction.to_dict(), ensure_ascii=False))
-        else:
-            shown = " ".join(prediction.text.split())
-            shown = shown if len(shown) <= 70 else shown[:67] + "..."
-            print(f"{prediction.label:<8}  {prediction.probability:.4f}  {shown}")
+    for chunk in batched(itertools.chain([first], texts), PREDICT_CHUNK):
+        for prediction in predictor.predict(list(chunk)):
+            if args.json:
+                print(json.dumps(prediction.to_dict(), ensure_ascii=False))
+            else:
+                shown = printable(prediction.text)
+                shown = shown if len(shown) <= 70 else shown[:67] + "..."
+                print(f"{prediction.label:<8}  {prediction.probability:.4f}  {shown}")
     return 0
 
 

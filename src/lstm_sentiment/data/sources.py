@@ -26,6 +26,9 @@ _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.
 _URLS = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg|unsup)\.txt$")
 _MOVIE = re.compile(r"title/(tt\d+)")
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
+# A review past this is not a review (IMDb's longest is 14 KB): archive members and CSV fields that large are
+# skipped and counted instead of read, so a decompression bomb cannot exhaust memory
+MAX_REVIEW_BYTES = 1_000_000
 
 
 @dataclass
@@ -226,11 +229,13 @@ def read_archive(path: Path, include_unsup: bool = False) -> Corpus:
     """Stream the .tar.gz member by member; nothing is written to disk and links are ignored."""
     found: dict[tuple[str, str], list[tuple[int, str]]] = {}
     movies: dict[tuple[str, str], list[str]] = {}
+    oversized = 0
     try:
         with tarfile.open(path, "r:*") as archive:
             for member in archive:
+                archive.members.clear()  # streamed once: keeping every TarInfo costs ~450 bytes a member
                 urls = _URLS.search(member.name)
-                if urls and member.isfile():
+                if urls and member.isfile() and member.size <= 64 * MAX_REVIEW_BYTES:
                     handle = archive.extractfile(member)
                     movies[urls.groups()] = _movie_ids(handle.read() if handle else b"")
                     continue
@@ -240,13 +245,21 @@ def read_archive(path: Path, include_unsup: bool = False) -> Corpus:
                 split, folder, review_id, _rating = match.groups()
                 if folder == "unsup" and not include_unsup:
                     continue
+                if member.size > MAX_REVIEW_BYTES:  # skipped unread: the header states the size
+                    oversized += 1
+                    continue
                 handle = archive.extractfile(member)
-                raw = handle.read() if handle else b""
+                raw = handle.read(MAX_REVIEW_BYTES + 1) if handle else b""
                 text = _decode(raw, f"{path}:{member.name}")
                 found.setdefault((split, folder), []).append((int(review_id), text))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise UserError(f"{path}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})") from None
-    return _sorted_corpus(found, str(path), include_unsup, movies)
+    corpus = _sorted_corpus(found, str(path), include_unsup, movies)
+    corpus.skipped_rows = oversized
+    if oversized:
+        print(f"lstm-sentiment: skipped {oversized} archive member(s) over {MAX_REVIEW_BYTES:,} bytes in {path}",
+              file=sys.stderr)
+    return corpus
 
 
 def read_folder(path: Path, include_unsup: bool = False) -> Corpus:
@@ -267,6 +280,8 @@ def read_folder(path: Path, include_unsup: bool = False) -> Corpus:
                 match = re.fullmatch(r"(\d+)_(\d+)\.txt", entry.name)
                 if not match or not entry.is_file(follow_symlinks=False):
                     continue
+                if entry.stat(follow_symlinks=False).st_size > MAX_REVIEW_BYTES:
+                    continue
                 text = _decode(Path(entry.path).read_bytes(), entry.path)
                 found.setdefault((split, folder), []).append((int(match.group(1)), text))
     return _sorted_corpus(found, str(path), include_unsup, movies)
@@ -278,7 +293,7 @@ def parse_label(value: str) -> int | None:
 
 def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
     """Header row with review|text and sentiment|label columns; an optional `split` column (train/test)."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    csv.field_size_limit(MAX_REVIEW_BYTES)
     train, test = Reviews(), Reviews()
     skipped = 0
     # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first column's name
@@ -288,6 +303,8 @@ def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
             header = next(reader)
         except StopIteration:
             raise UserError(f"{path}: empty CSV file (expected a header row)") from None
+        except csv.Error as exc:
+            raise UserError(f"{path}:1: unreadable header row ({exc})") from None
         columns = [c.strip().lower() for c in header]
         text_col = next((columns.index(c) for c in _TEXT_COLUMNS if c in columns), None)
         label_col = next((columns.index(c) for c in _LABEL_COLUMNS if c in columns), None)
@@ -297,7 +314,10 @@ def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
                 f"(sentiment or label); found {', '.join(header) or 'none'}"
             )
         split_col = columns.index("split") if "split" in columns else None
-        for row in reader:
+        for row in _csv_rows(reader, path, skip_bad_rows):
+            if row is None:  # a field over the size limit, skipped
+                skipped += 1
+                continue
             problem = _csv_row_problem(row, text_col, label_col, split_col)
             if problem:
                 if skip_bad_rows:
@@ -310,6 +330,21 @@ def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
         raise UserError(f"{path}: no usable rows")
     corpus = Corpus(train, test, Reviews(), str(path), has_test_split=bool(test.texts), skipped_rows=skipped)
     return corpus
+
+
+def _csv_rows(reader, path: Path, skip_bad_rows: bool):
+    """The reader's rows; a field over MAX_REVIEW_BYTES ends the file with an error naming its line, or (with
+    --skip-bad-rows) becomes None and reading goes on."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if not skip_bad_rows:
+                raise UserError(f"{path}:{reader.line_num}: {exc} ({MAX_REVIEW_BYTES:,} bytes; use --skip-bad-rows "
+                                "to skip such rows)") from None
+            yield None
 
 
 def _csv_row_problem(row: list[str], text_col: int, label_col: int, split_col: int | None) -> str | None:
