@@ -260,3 +260,50 @@ def test_terminal_escape_codes_are_never_echoed(model_dir, capsys):
     assert main(["predict", "--model", str(model_dir), "fine \x1b[2J\x1b]0;owned\x07 film"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\ufffd" in out
+
+
+def test_model_files_follow_the_umask(tmp_path):
+    from lstm_sentiment.runs import write_json
+
+    previous = os.umask(0o022)
+    try:
+        write_json(tmp_path / "metrics.json", {"a": 1})
+        assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(previous)
+
+
+def test_temporaries_of_killed_writes_are_removed_by_the_next_run(tmp_path, small_archive, tiny_config):
+    out = tmp_path / "run"
+    out.mkdir()
+    stale = [out / ".checkpoint.safetensors.abc123", out / ".model.safetensors.zz9"]
+    for path in stale:
+        path.write_bytes(b"x" * 1000)
+    assert main(["train", "--config", str(tiny_config), "--data", str(small_archive), "--out", str(out),
+                 "--quiet", "--no-cache", "--epochs", "1"]) == 0
+    assert not any(path.exists() for path in stale)
+
+
+def test_the_prepared_cache_is_capped_and_can_be_cleared(tmp_path, small_archive, monkeypatch, capsys):
+    from lstm_sentiment.config import DataConfig
+    from lstm_sentiment.data.prepare import entry_sizes, load_prepared
+    from lstm_sentiment.data.sources import cache_dir
+
+    prepared = cache_dir() / "prepared"
+    load_prepared(small_archive, DataConfig(num_words=50, maxlen=20), limit=40)
+    one = sum(entry_sizes(prepared).values())
+    monkeypatch.setenv("LSTM_SENTIMENT_CACHE_MAX_GB", str(2.5 * one / 1e9))  # room for two entries
+    for words in (51, 52, 53):  # entries of the same size under other keys
+        load_prepared(small_archive, DataConfig(num_words=words, maxlen=20), limit=40)
+    assert len(entry_sizes(prepared)) == 2  # the two most recent; the oldest went first
+    assert main(["cache", "clear"]) == 0
+    assert "removed 2 entries" in capsys.readouterr().out and entry_sizes(prepared) == {}
+
+
+def test_a_current_model_missing_a_config_key_is_refused_an_old_one_migrates(model_dir, tmp_path, capsys):
+    broken = copied(model_dir, tmp_path / "model")
+    edit_json(broken / "config.json", lambda raw: raw["data"].pop("eval_maxlen"))
+    assert "missing data.eval_maxlen" in one_line_error(capsys, "predict", "--model", broken, "fine")
+    old = copied(model_dir, tmp_path / "format1")
+    edit_json(old / "config.json", lambda raw: (raw["data"].pop("eval_maxlen"), raw.__setitem__("format_version", 1)))
+    assert main(["predict", "--model", str(old), "fine"]) == 0  # written before the key: its default applies

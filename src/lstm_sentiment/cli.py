@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .allocator import keep_freed_memory
 from .runtime import flush_denormals
-from .cli_inspect import plot_data_stats, run_check, run_explain, run_report
+from .cli_inspect import plot_data_stats, run_cache, run_check, run_explain, run_report
 from .cli_runs import run_pretrain, run_train
 from .cli_use import run_export, run_predict, run_serve
 from .errors import UserError
@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "0.01 of float32 (default: float32, exact)")
 
     commands.add_parser("presets", help="list the named presets")
+    cache = commands.add_parser("cache", help="the prepared-tensor cache: its size, or clear it")
+    cache.add_argument("cache_command", choices=("info", "clear"), metavar="info|clear",
+                       help="info: entries and size; clear: delete every entry (rebuilt when next needed)")
     return parser
 
 
@@ -269,5 +272,5 @@ def run_presets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"data": run_data, "train": run_train, "evaluate": run_evaluate, "predict": run_predict,
-            "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "check": run_check, "pretrain": run_pretrain,
+            "pack": run_pack, "presets": run_presets, "explain": run_explain, "report": run_report, "check": run_check, "cache": run_cache, "pretrain": run_pretrain,
             "serve": run_serve, "export": run_export}

@@ -63,6 +63,21 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_cache(args: argparse.Namespace) -> int:
+    from .data.prepare import cache_limit_bytes, entry_sizes, evict_least_recently_used
+    from .data.sources import cache_dir
+
+    prepared = cache_dir() / "prepared"
+    sizes = entry_sizes(prepared)
+    if args.cache_command == "clear":
+        evict_least_recently_used(prepared, 0)
+        print(f"removed {len(sizes)} entries ({sum(sizes.values()) / 1e6:,.0f} MB) from {prepared}")
+    else:
+        print(f"{prepared}: {len(sizes)} entries, {sum(sizes.values()) / 1e6:,.0f} MB (cap "
+              f"{cache_limit_bytes() / 1e9:g} GB: LSTM_SENTIMENT_CACHE_MAX_GB; least recently used go first)")
+    return 0
+
+
 def run_check(args: argparse.Namespace) -> int:
     from .behaviour.html_view import results_page
     from .behaviour.run import format_results, run_suite

@@ -13,7 +13,10 @@ from typing import Any
 
 from .errors import UserError
 
-FORMAT_VERSION = 1
+# 2: a model's config.json records every key, and a missing one is refused. Format 1 files (written before keys
+# such as data.eval_maxlen or model.members existed) take the defaults, each of which reproduces what models
+# did before the key was added.
+FORMAT_VERSION = 2
 SECTIONS = ("data", "model", "train", "pretrain")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -243,6 +246,13 @@ def load_config_file(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: invalid TOML: {exc}") from None
     return config_from_dict(raw, source=str(path))
+
+
+def missing_keys(raw: dict[str, Any], sections: tuple[str, ...] = ("data", "model", "train")) -> list[str]:
+    """Dotted keys of `sections` that a nested config dict does not set."""
+    defaults = Config()
+    return [f"{section}.{f.name}" for section in sections for f in dataclasses.fields(getattr(defaults, section))
+            if f.name not in (raw.get(section) or {})]
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> Config:

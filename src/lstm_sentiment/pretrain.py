@@ -23,7 +23,7 @@ from .faults import FaultInjector
 from .language_model import ENCODER, LanguageModel, batchify
 from .output_dir import claim, replace
 from .runner import check_free_space, check_output_dir, epoch_generator, machine_description
-from .runs import CONFIG, HISTORY, METRICS, VOCAB, atomic_write, write_json
+from .runs import CONFIG, HISTORY, METRICS, VOCAB, atomic_write, remove_stale_temporaries, write_json
 from .runtime import autocast, flush_denormals, resolve_device, set_seed
 from .train import Interrupted, StopRequest
 
@@ -108,6 +108,7 @@ def _pretrain_run(config: Config, options: PretrainOptions, out: Path, progress:
                   resume: Checkpoint | None) -> dict:
     started = time.perf_counter()
     check_output_dir(out)
+    remove_stale_temporaries(out)
     set_seed(config.train.seed)
     device = resolve_device(config.train.device)
     settings = config.pretrain

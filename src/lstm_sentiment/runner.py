@@ -27,7 +27,7 @@ from .faults import FaultInjector
 from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
 from .plots import plot_confusion, plot_curves
-from .runs import HISTORY, METRICS, WEIGHTS, save_model_files, save_weights, write_json
+from .runs import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save_model_files, save_weights, write_json
 from .runtime import cpuinfo_line, flush_denormals, set_seed
 from .output_dir import claim, replace
 from .train import Checkpointing, Interrupted, fit
@@ -120,6 +120,7 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         raise UserError("--pretrained fine-tunes a single classifier; set model.members = 1")
     if cluster.is_main:
         check_output_dir(out)
+        remove_stale_temporaries(out)
     set_seed(config.train.seed)
     device = cluster.device
     data_path = Path(options.data_path)

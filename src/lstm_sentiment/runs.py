@@ -14,7 +14,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from .config import FORMAT_VERSION, MAX_PARAMETERS, Config, config_from_dict
+from .config import FORMAT_VERSION, MAX_PARAMETERS, Config, config_from_dict, missing_keys
 from .data.vocab import Vocabulary
 from .errors import UserError
 from .integrity import TENSORS_KEY, VOCAB_KEY, tensors_digest, vocab_digest
@@ -25,8 +25,35 @@ METADATA_KEY = "lstm-sentiment"  # the weights file's metadata: JSON with its fo
 HISTORY, METRICS = "history.json", "metrics.json"
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux says it (os.umask would, for a moment)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Temporary files of writes that were killed before their rename (`.NAME.XXXXXXXX`, up to a checkpoint's
+    size each); called when a run starts in `folder`, where no other write of ours is in flight."""
+    removed = 0
+    for name in (WEIGHTS, CONFIG, VOCAB, HISTORY, METRICS, "checkpoint.safetensors", "encoder.safetensors"):
+        for stale in folder.glob(f".{name}.*"):
+            if stale.is_file():
+                stale.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def atomic_write(path: Path, write) -> None:
-    """Write through a temporary file, fsync and rename, so readers see the old file or the new one."""
+    """Write through a temporary file, fsync and rename, so readers see the old file or the new one. The file
+    gets the permissions the umask allows (mkstemp alone would leave it readable by its owner only)."""
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as exc:
@@ -36,6 +63,7 @@ def atomic_write(path: Path, write) -> None:
         write(Path(temporary))
         with open(temporary, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
@@ -119,6 +147,10 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
     if version > FORMAT_VERSION:
         raise UserError(f"{run_dir / CONFIG}: format version {version} is newer than this "
                         f"lstm-sentiment supports ({FORMAT_VERSION}); upgrade the package")
+    absent = missing_keys(raw) if version >= 2 else []  # format 1 predates some keys: their defaults apply
+    if absent:
+        raise UserError(f"{run_dir / CONFIG}: missing {', '.join(absent)} (format {version} records every key; "
+                        "was the file edited?)")
     try:
         config = config_from_dict({k: raw[k] for k in ("data", "model", "train") if k in raw},
                                   source=str(run_dir / CONFIG))

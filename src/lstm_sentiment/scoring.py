@@ -25,6 +25,7 @@ from tqdm import tqdm
 from .data.sources import LABEL_NAMES
 from .errors import UserError
 from .predict import Predictor
+from .runs import current_umask
 
 CHUNK_ROWS = 2048  # rows per model call (and per task for --workers)
 OUTPUT_COLUMNS = ("label", "probability")
@@ -145,6 +146,8 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=size, unit="B", unit_scale=True, desc="scoring", disable=not progress, file=sys.stderr)
     summary, number = ScoringSummary(), 0  # number: the last line read, for messages
+    for stale in out.parent.glob(f".{out.name}.*.partial"):  # left by a scoring run that was killed
+        stale.unlink(missing_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     try:
         text = io.TextIOWrapper(io.BufferedReader(_CountingReader(raw, bar)), encoding="utf-8-sig", newline="")
@@ -182,6 +185,7 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
                 flush(chunk)
             while pending:
                 write_oldest()
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, out)
     except UnicodeDecodeError as exc:
         Path(temporary).unlink(missing_ok=True)

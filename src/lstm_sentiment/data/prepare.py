@@ -178,7 +178,9 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
     folder = cache_dir() / "prepared" / cache_key(data_path, config, limit, unlabelled, vocab)
     if use_cache and (folder / "tensors.safetensors").exists():
         try:
-            return _read_cache(folder, str(data_path))
+            prepared = _read_cache(folder, str(data_path))
+            os.utime(folder)  # recently used: evicted last
+            return prepared
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
     corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows, phrases=config.phrases,
@@ -188,6 +190,39 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
     if use_cache:
         _write_cache(folder, vocab, encoded, flat)
     return PreparedData(vocab, encoded, str(data_path), flat)
+
+
+def cache_limit_bytes() -> int:
+    """The prepared-tensor cache's size cap: LSTM_SENTIMENT_CACHE_MAX_GB (default 4; an IMDb entry takes 40 MB to
+    500 MB, the most with unlabelled reviews and whole-review scoring)."""
+    try:
+        return int(float(os.environ.get("LSTM_SENTIMENT_CACHE_MAX_GB", "4")) * 1e9)
+    except ValueError:
+        return int(4e9)
+
+
+def entry_sizes(prepared: Path) -> dict[Path, int]:
+    """Bytes per cache entry (staging folders of killed writes included: they are evicted first)."""
+    if not prepared.is_dir():
+        return {}
+    return {entry: sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+            for entry in prepared.iterdir() if entry.is_dir()}
+
+
+def evict_least_recently_used(prepared: Path, limit: int, keep: Path | None = None) -> list[Path]:
+    """Delete the least recently used entries until the cache fits `limit` bytes (never `keep`)."""
+    sizes = entry_sizes(prepared)
+    total, evicted = sum(sizes.values()), []
+    by_age = sorted(sizes, key=lambda entry: (not entry.name.startswith(".tmp-"), entry.stat().st_mtime))
+    for entry in by_age:
+        if total <= limit:
+            break
+        if entry == keep:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        total -= sizes[entry]
+        evicted.append(entry)
+    return evicted
 
 
 def _read_cache(folder: Path, source: str) -> PreparedData:
@@ -212,6 +247,7 @@ def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSpli
         save_file(tensors, staging / "tensors.safetensors")
         vocab.save(staging / "vocab.json")
         os.replace(staging, folder)
+        evict_least_recently_used(folder.parent, cache_limit_bytes(), keep=folder)
     except OSError:  # the cache is optional: a failed write only costs the next run a re-tokenization
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
