@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -131,3 +132,83 @@ def test_several_worker_processes_serve_the_same_model(tmp_path):
         answers = [post_json(url + "/predict", {"texts": [REVIEW]}) for _ in range(6)]
     assert {a["predictions"][0]["label"] for a in answers} == {"positive"}
     assert len({a["predictions"][0]["probability"] for a in answers}) == 1
+
+
+def children_of(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in found]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def start_server(port: int, *flags: str) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", "serve", "--port", str(port), "--device",
+                                "cpu", *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    assert wait_until(healthy, 120), "the server did not start"
+    return process
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_workers_die_with_their_server_and_a_served_port_is_refused(signal_name):
+    import signal
+
+    from lstm_sentiment.serve.background import free_port
+
+    port = free_port()
+    server = start_server(port, "--workers", "2")
+    try:
+        workers = children_of(server.pid)
+        assert len(workers) >= 2
+        second = subprocess.run([sys.executable, "-m", "lstm_sentiment", "serve", "--port", str(port), "--workers",
+                                 "2", "--device", "cpu"], capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2 and "cannot listen on" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+        server.send_signal(getattr(signal, signal_name))
+        server.wait(30)
+        assert wait_until(lambda: not any(alive(worker) for worker in workers), 20), "workers outlived the server"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_scoring_workers_die_with_predict(tmp_path):
+    import signal
+
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("\n".join(f"{REVIEW} number {i}" for i in range(200_000)) + "\n")
+    process = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", "predict", "--file", str(reviews), "--out",
+                                str(tmp_path / "scored.csv"), "--workers", "2"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: len(children_of(process.pid)) >= 2, 60)
+        workers = children_of(process.pid)
+        time.sleep(3)  # the workers load their models and start scoring
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        assert wait_until(lambda: not any(alive(worker) for worker in workers), 20), "workers outlived predict"
+    finally:
+        process.kill()
+        process.wait()

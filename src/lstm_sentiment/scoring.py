@@ -103,11 +103,13 @@ class _Done:
 _worker_predictor: Predictor | None = None  # set once in each pool process by _start_worker; nowhere else
 
 
-def _start_worker(model_dir: str, precision: str, backend: str) -> None:
+def _start_worker(model_dir: str, precision: str, backend: str, parent_pid: int) -> None:
     import torch
 
     from .predict import load_model
+    from .processes import die_with_parent
 
+    die_with_parent(parent_pid)
     global _worker_predictor
     torch.set_num_threads(1)  # N single-thread processes outrun one N-thread process (benchmarks/README.md)
     torch.set_flush_denormal(True)  # this process is ours alone: see runtime.flush_denormals
@@ -125,7 +127,8 @@ def _labeller(predictor: Predictor, workers: int):
         yield lambda texts: _Done(label_texts(predictor, texts))
         return
     context = multiprocessing.get_context("spawn")
-    arguments = (str(predictor.source), predictor.precision, "onnx" if predictor.onnx is not None else "torch")
+    arguments = (str(predictor.source), predictor.precision, "onnx" if predictor.onnx is not None else "torch",
+                 os.getpid())
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments) as pool:
         yield lambda texts: pool.submit(_label_in_worker, texts)
 

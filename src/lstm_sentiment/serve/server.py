@@ -12,9 +12,12 @@ Two findings shape this file (benchmarks/README.md has the numbers):
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import socket
 
 from ..errors import UserError
+from ..processes import die_with_parent
 from .settings import ServeSettings
 
 
@@ -33,10 +36,14 @@ def listening_socket(host: str, port: int, share_port: bool) -> socket.socket:
     return sock
 
 
-def run_worker(settings: ServeSettings, service=None) -> None:
-    """One process: the API on its event loop, the model on its worker threads."""
+def run_worker(settings: ServeSettings, service=None, parent_pid: int | None = None) -> None:
+    """One process: the API on its event loop, the model on its worker threads. parent_pid: a worker of
+    `--workers N`, which stops when that process does."""
     import torch
     import uvicorn
+
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
 
     from .app import build_app
     from .service import ModelService
@@ -63,14 +70,18 @@ def serve(settings: ServeSettings) -> None:
     if settings.workers > 1 and settings.port == 0:
         raise UserError("--workers above 1 needs a fixed --port (the workers share it)")
     service = ModelService.load(settings)  # a bad --model fails here, with a message, before any port is bound
-    listening_socket(settings.host, settings.port, settings.workers > 1).close()  # port taken: say so now
+    # port taken, by anyone (another server's shared sockets included): say so now. Bound without SO_REUSEPORT,
+    # so a second `serve --workers N` on a served port is refused instead of splitting its requests
+    listening_socket(settings.host, settings.port, False).close()
     print(f"serving model {service.name} ({service.version}) with {settings.workers} worker(s) at "
           f"http://{settings.host}:{settings.port}/ (API docs at /docs); Ctrl-C stops", flush=True)
     if settings.workers == 1:
         run_worker(settings, service)
         return
     context = multiprocessing.get_context("spawn")  # no fork after torch has started its threads
-    workers = [context.Process(target=run_worker, args=(settings,), daemon=True) for _ in range(settings.workers)]
+    workers = [context.Process(target=run_worker, args=(settings, None, os.getpid()), daemon=True)
+               for _ in range(settings.workers)]
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM: drain the workers, as Ctrl-C does
     for worker in workers:
         worker.start()
     try:
@@ -79,7 +90,15 @@ def serve(settings: ServeSettings) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         for worker in workers:
-            worker.terminate()
+            worker.terminate()  # SIGTERM: uvicorn finishes the requests in flight, then exits
         for worker in workers:
             worker.join(10)
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
