@@ -70,11 +70,13 @@ def test_health_model_and_openapi(client, service):
     assert client.get("/health").json() == {"status": "ok"}
     described = client.get("/model").json()
     shipped = json.loads((service.model_dir / "config.json").read_text())
-    assert described["vocab_size"] == shipped["vocab_size"] and described["config"]["data"] == shipped["data"]
+    assert described["vocab_size"] == shipped["vocab_size"]
+    # the loaded config: the file's values, and for keys a format-1 file predates, their defaults
+    assert described["config"]["data"] == {**described["config"]["data"], **shipped["data"]}
     assert described["metrics"]["accuracy"] == recorded_metrics(service.model_dir)["accuracy"]
     assert described["metrics_split"] == "test"
     assert "data" not in described["metrics"] and "machine" not in described["metrics"]  # no server-side paths
-    assert described["limits"] == {"max_body_bytes": 4096, "max_texts": 4, "max_chars": 200}
+    assert described["limits"] == {"max_body_bytes": 4096, "max_texts": 4, "max_chars": 200, "max_explain_queue": 4}
     schema = client.get("/openapi.json").json()
     assert {"/predict", "/explain", "/explain/html", "/health", "/model"} <= set(schema["paths"])
     texts = schema["components"]["schemas"]["PredictRequest"]["properties"]["texts"]
@@ -97,6 +99,8 @@ def test_health_model_and_openapi(client, service):
     (b'{"texts": ["\\ud800"]}', 422, "texts[0]", "unicode"),
     (b'{"text": "singular"}', 422, "texts", "required"),
     (b'{"texts": ["a"], "extra": 1}', 422, "extra", "not permitted"),
+    (b'{"texts": ["fine", ""]}', 422, "texts[1]", "empty review text"),
+    (b'{"texts": [" \\n\\t "]}', 422, "texts[0]", "empty review text"),
 ])
 def test_predict_refusals_name_the_field(client, body, status, field, words):
     response = client.post("/predict", content=body, headers={"content-type": "application/json"})
@@ -245,3 +249,61 @@ def test_bfloat16_precision_is_close_to_float32_and_names_bad_values():
     np.testing.assert_allclose(fast, exact, atol=0.02)
     with pytest.raises(UserError, match="precision"):
         load_model(device="cpu", precision="int4")
+
+
+def test_a_body_over_the_limit_sent_whole_gets_its_413_not_a_reset():
+    """urllib sends the whole body before it reads the answer: the server must read it (bounded) first."""
+    import urllib.error
+    import urllib.request
+
+    from lstm_sentiment.serve.background import background_server
+
+    with background_server("--device", "cpu", "--max-body-bytes", "4096") as url:
+        for size in (2 << 20, 8 << 20):
+            request = urllib.request.Request(url + "/predict", b"x" * size, {"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=60)
+            assert refused.value.code == 413
+            assert "over the limit" in json.loads(refused.value.read())["detail"]
+
+
+def test_explanations_queue_is_bounded_and_abandoned_work_is_dropped(service):
+    async def scenario():
+        started = threading.Event()
+        release = threading.Event()
+        calls = []
+        original = service.predictor
+
+        def slow_explain(*args):
+            calls.append(args)
+            started.set()
+            release.wait(10)
+
+        from lstm_sentiment.serve import service as service_module
+        real = service_module.explain
+        service_module.explain = slow_explain
+        try:
+            gone = {"value": False}
+
+            async def client_gone():
+                return gone["value"]
+
+            first = asyncio.ensure_future(service.explain("a fine film", "occlusion", client_gone))
+            await asyncio.sleep(0.2)
+            waiting = [asyncio.ensure_future(service.explain(f"film {i}", "occlusion", client_gone))
+                       for i in range(service.settings.max_explain_queue - 1)]
+            await asyncio.sleep(0.2)
+            from lstm_sentiment.serve.service import Busy
+            with pytest.raises(Busy):
+                await service.explain("one too many", "occlusion", client_gone)
+            gone["value"] = True  # every client hangs up
+            results = await asyncio.gather(first, *waiting)
+            release.set()
+            await asyncio.sleep(0.3)
+            return results, len(calls), original
+        finally:
+            service_module.explain = real
+
+    results, calls, _ = asyncio.run(scenario())
+    assert results == [None] * len(results)
+    assert calls == 1  # the queued explanations never ran

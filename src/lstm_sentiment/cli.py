@@ -165,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-bytes", type=int, default=1 << 20, help="largest request body (default: 1 MiB)")
     serve.add_argument("--max-texts", type=int, default=256, help="texts per /predict request (default: 256)")
     serve.add_argument("--max-chars", type=int, default=50_000, help="characters per text (default: 50000)")
+    serve.add_argument("--max-explain-queue", type=int, default=4,
+                       help="explanations running or waiting at once; more get 503 with Retry-After (default: 4)")
     serve.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
     serve.add_argument("--precision", default="float32", choices=("float32", "bfloat16"),
                        help="bfloat16: about 1.5x faster on CPUs with native bf16 and on GPUs, probabilities within "

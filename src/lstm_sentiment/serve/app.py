@@ -7,8 +7,8 @@ No `from __future__ import annotations` here: FastAPI reads the request models f
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .. import __version__
 from ..data.sources import LABEL_NAMES
@@ -22,6 +22,7 @@ from .service import ModelService
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
                "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 REFUSALS = {status: {"model": ErrorResponse} for status in (400, 413, 422)}
+BUSY = {503: {"model": ErrorResponse, "description": "too many explanations queued; retry after Retry-After s"}}
 # Refusals stay JSON on the HTML route too; FastAPI would document them as the route's text/html otherwise.
 JSON_REFUSALS = {status: {"description": "refused: what is wrong, naming the field", "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}} for status in (400, 413, 422)}
@@ -56,15 +57,17 @@ def build_app(service: ModelService) -> FastAPI:
         return {"predictions": [{"label": LABEL_NAMES[int(p >= 0.5)], "probability": p} for p in probabilities],
                 "model": model_info}
 
-    @app.post("/explain", response_model=ExplainResponse, responses=REFUSALS)
-    async def explain(request: ExplainRequest) -> dict:
+    @app.post("/explain", response_model=ExplainResponse, responses=REFUSALS | BUSY)
+    async def explain(request: ExplainRequest, http: Request) -> Response:
         """The same numbers as `lstm-sentiment explain --json`: gates, running probability, contributions."""
-        return (await service.explain(request.text, request.method)).to_dict()
+        explanation = await service.explain(request.text, request.method, http.is_disconnected)
+        return JSONResponse(explanation.to_dict()) if explanation else Response(status_code=499)
 
-    @app.post("/explain/html", response_class=HTMLResponse, responses=JSON_REFUSALS)
-    async def explain_html(request: ExplainRequest) -> HTMLResponse:
+    @app.post("/explain/html", response_class=HTMLResponse, responses=JSON_REFUSALS | BUSY)
+    async def explain_html(request: ExplainRequest, http: Request) -> Response:
         """The explanation as an HTML fragment (coloured review and gate strips), as the page shows it."""
-        return HTMLResponse(explanation_fragment(await service.explain(request.text, request.method)))
+        explanation = await service.explain(request.text, request.method, http.is_disconnected)
+        return HTMLResponse(explanation_fragment(explanation)) if explanation else Response(status_code=499)
 
     @app.get("/health", response_model=Health)
     async def health() -> dict:

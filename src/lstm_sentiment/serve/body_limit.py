@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +22,7 @@ class BodyLimit:
             await refuse(send, 400, f"body: invalid Content-Length {declared.decode('latin-1')!r}")
             return
         if declared is not None and int(declared) > self.max_bytes:
+            await drain(receive)
             await refuse(send, 413, f"body: {int(declared)} bytes is over the limit of {self.max_bytes} bytes")
             return
         chunks, size = [], 0
@@ -30,6 +33,8 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
+                if message.get("more_body", False):
+                    await drain(receive)
                 await refuse(send, 413, f"body: over the limit of {self.max_bytes} bytes")
                 return
             chunks.append(chunk)
@@ -46,6 +51,29 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+DRAIN_BYTES = 64 << 20
+DRAIN_SECONDS = 10.0
+
+
+async def drain(receive: Receive) -> None:
+    """Read (and drop) what the client is still sending, up to DRAIN_BYTES or DRAIN_SECONDS: a client that sends
+    its whole body before reading the answer (urllib, requests) then reads the 413 instead of a connection reset."""
+    deadline, size = time.monotonic() + DRAIN_SECONDS, 0
+    while size < DRAIN_BYTES:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), remaining)
+        except asyncio.TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def refuse(send: Send, status: int, detail: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..explain import METHODS
 from .settings import ServeSettings
@@ -64,13 +64,21 @@ class ModelDescription(BaseModel):
     limits: dict[str, int]
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("empty review text")
+    return text
+
+
 def request_models(settings: ServeSettings) -> tuple[type[BaseModel], type[BaseModel]]:
     """PredictRequest and ExplainRequest with this server's limits built in."""
     Text = Annotated[str, StringConstraints(max_length=settings.max_chars)]
+    # an empty review has no sentiment: refused, as the command line refuses it
+    Review = Annotated[Text, AfterValidator(_not_blank)]
 
     class PredictRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"texts": ["This movie was fantastic"]}})
-        texts: list[Text] = Field(min_length=1, max_length=settings.max_texts,
+        texts: list[Review] = Field(min_length=1, max_length=settings.max_texts,
                                   description=f"1 to {settings.max_texts} reviews of at most {settings.max_chars} "
                                               "characters")
 

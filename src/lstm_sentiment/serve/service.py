@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +19,7 @@ from ..runs import METRICS, weights_version
 from .batcher import MicroBatcher
 from .settings import ServeSettings
 
-PRIVATE_METRICS = ("data", "machine")  # where the training data lay and what trained it: the operator's business
+PRIVATE_METRICS = ("data", "data_sources", "machine")  # where the training data lay and what trained it: the operator's business
 
 
 def recorded_metrics(model_dir: Path) -> dict | None:
@@ -30,6 +31,10 @@ def recorded_metrics(model_dir: Path) -> dict | None:
     if not isinstance(metrics, dict):
         return None
     return {key: value for key, value in metrics.items() if key not in PRIVATE_METRICS}
+
+
+class Busy(Exception):
+    """More work queued than the server takes: HTTP 503 with Retry-After."""
 
 
 def one_thread(name: str) -> ThreadPoolExecutor:
@@ -47,6 +52,7 @@ class ModelService:
         self.version = weights_version(model_dir)
         self._explaining: ThreadPoolExecutor | None = None
         self._batcher: MicroBatcher | None = None
+        self._explains_pending = 0
 
     @classmethod
     def load(cls, settings: ServeSettings) -> ModelService:
@@ -64,12 +70,31 @@ class ModelService:
         self.start()
         return await self._batcher.score(texts)
 
-    async def explain(self, text: str, method: str) -> Explanation:
+    async def explain(self, text: str, method: str, client_gone=None) -> Explanation | None:
+        """None when `client_gone()` (an async check) says the client left before its explanation started or
+        while it waited: abandoned work is dropped instead of delaying everyone queued behind it."""
         if not tokenize(text):
             raise UserError("text: the review has no words to explain", field="text")
+        if self._explains_pending >= self.settings.max_explain_queue:
+            raise Busy(f"{self._explains_pending} explanations are running or waiting; try again shortly")
         self.start()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._explaining, explain, self.predictor, text, method)
+        abandoned = threading.Event()
+
+        def work() -> Explanation | None:
+            return None if abandoned.is_set() else explain(self.predictor, text, method)
+
+        self._explains_pending += 1
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._explaining, work)
+            while True:
+                done, _ = await asyncio.wait({future}, timeout=0.25)
+                if done:
+                    return future.result()
+                if client_gone is not None and await client_gone():
+                    abandoned.set()  # if it has not started, it never will
+                    return None
+        finally:
+            self._explains_pending -= 1
 
     def describe(self) -> dict:
         metrics = recorded_metrics(self.model_dir)
@@ -77,7 +102,8 @@ class ModelService:
                 "config": asdict(self.predictor.config), "metrics": metrics,
                 "metrics_split": metrics.get("split") if metrics else None,
                 "precision": self.predictor.precision,
-                "limits": {key: getattr(self.settings, key) for key in ("max_body_bytes", "max_texts", "max_chars")}}
+                "limits": {key: getattr(self.settings, key)
+                           for key in ("max_body_bytes", "max_texts", "max_chars", "max_explain_queue")}}
 
     async def close(self) -> None:
         if self._batcher is not None:

@@ -17,11 +17,13 @@ class ServeSettings:
     max_texts: int = 256  # texts per /predict request
     max_chars: int = 50_000  # characters per text
     max_batch: int = 256  # texts per model call when concurrent requests are coalesced
+    # explanations running or waiting at once (each takes up to seconds); more get 503 with Retry-After
+    max_explain_queue: int = 4
     device: str = "auto"
     precision: str = "float32"  # or "bfloat16" (faster where the hardware has it natively; see Predictor)
 
     def __post_init__(self) -> None:
-        for name in ("port", "workers", "max_body_bytes", "max_texts", "max_chars", "max_batch"):
+        for name in ("port", "workers", "max_body_bytes", "max_texts", "max_chars", "max_batch", "max_explain_queue"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "port" else 1):
                 raise UserError(f"serve: {name.replace('_', '-')} must be a positive integer, got {value!r}")
