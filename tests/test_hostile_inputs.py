@@ -307,3 +307,16 @@ def test_a_current_model_missing_a_config_key_is_refused_an_old_one_migrates(mod
     old = copied(model_dir, tmp_path / "format1")
     edit_json(old / "config.json", lambda raw: (raw["data"].pop("eval_maxlen"), raw.__setitem__("format_version", 1)))
     assert main(["predict", "--model", str(old), "fine"]) == 0  # written before the key: its default applies
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_a_csv_with_one_or_two_rows_is_one_line(tmp_path, capsys, rows):
+    path = write_csv(tmp_path / "tiny.csv", [("good film", "positive"), ("bad film", "negative")][:rows])
+    assert "too few to split" in one_line_error(capsys, "train", "--data", path, "--out", tmp_path / "run",
+                                                "--quiet", "--epochs", "1", "--no-cache")
+
+
+def test_a_file_that_is_not_a_tar_archive_is_one_line(tmp_path, capsys):
+    path = tmp_path / "fake.tar.gz"
+    path.write_bytes(b"not an archive at all")
+    assert "not a tar archive" in one_line_error(capsys, "data", "stats", "--data", path)

@@ -137,3 +137,11 @@ def test_the_loss_scalers_state_survives_a_checkpoint(tmp_path):
     load_checkpoint(tmp_path).restore(resumed_net, torch.optim.SGD(resumed_net.parameters(), lr=0.1), None, resumed)
     assert resumed.state_dict() == scaler.state_dict() and resumed.get_scale() == 2048.0
     assert load_checkpoint(tmp_path).grad_scaler["_growth_tracker"] == 1
+
+
+def test_divergence_before_any_checkpoint_does_not_promise_one(tmp_path):
+    model, batches, val, forward = toy_problem(poison_at=2)  # epoch 1, step 3: nothing saved yet
+    config = TrainConfig(epochs=3, learning_rate=0.1)
+    with pytest.raises(UserError, match="no checkpoint had been written yet"):
+        fit(model, batches, 8, val, forward, config, torch.device("cpu"), progress=False,
+            checkpointing=Checkpointing(lambda *args: None, every_steps=0))

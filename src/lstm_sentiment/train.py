@@ -189,8 +189,11 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                 weight = getattr(batch, "loss_weight", 1.0)
                 loss, logits, labels = batch_loss(net, batch)
                 if not torch.isfinite(loss):
+                    every = checkpointing.every_steps if checkpointing else 0
+                    saved = checkpointing is not None and (bool(state.history) or 0 < every <= state.step)
+                    kept = "the last good checkpoint is kept" if saved else "no checkpoint had been written yet"
                     raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
-                                    "the last good checkpoint is kept; try a lower learning rate")
+                                    f"{kept}; try a lower learning rate")
                 optimizer.zero_grad(set_to_none=True)
                 adversarial = perturbation is not None and perturbation.armed()
                 # with a second pass, DDP averages the gradients once, after both

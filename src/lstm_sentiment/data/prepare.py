@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from ..config import DataConfig
+from ..errors import UserError
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
 from .text import TOKENIZER_VERSION, tokenize, word_count
 from .vocab import Vocabulary, pad_sequences
@@ -98,6 +100,10 @@ def _split_source(corpus: Corpus, config: DataConfig) -> dict[str, Reviews]:
 
 
 def _stratified_split(reviews: Reviews, fraction: float, seed: int) -> tuple[Reviews, Reviews]:
+    held = math.ceil(len(reviews) * fraction)  # as scikit-learn counts the held-out share
+    if held < 1 or len(reviews) - held < 1:
+        raise UserError(f"{len(reviews)} labelled review(s) are too few to split {fraction:.0%} off: every split "
+                        "needs at least one review (give more rows, or a `split` column)")
     index = np.arange(len(reviews))
     stratify = reviews.labels if min(np.bincount(reviews.labels, minlength=2)) >= 2 else None
     keep, held = train_test_split(index, test_size=fraction, random_state=seed, stratify=stratify)

@@ -253,7 +253,10 @@ def read_archive(path: Path, include_unsup: bool = False) -> Corpus:
                 text = _decode(raw, f"{path}:{member.name}")
                 found.setdefault((split, folder), []).append((int(review_id), text))
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise UserError(f"{path}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc})") from None
+        reason = " ".join(str(exc).split())  # tarfile lists every method it tried, one per line
+        if reason.startswith("file could not be opened successfully"):
+            reason = "not a tar archive (plain, gzip, bzip2 or xz)"
+        raise UserError(f"{path}: archive is truncated or corrupt ({exc.__class__.__name__}: {reason})") from None
     corpus = _sorted_corpus(found, str(path), include_unsup, movies)
     corpus.skipped_rows = oversized
     if oversized:
