@@ -1,14 +1,17 @@
 """Our models side by side with the bag-of-words baselines a practitioner tries first, in one run.
 
-    python benchmarks/baselines.py --data aclImdb_v1.tar.gz [--data trainDevTestTrees_PTB.zip --phrases] \\
-        --imdb aclImdb_v1.tar.gz --sst trainDevTestTrees_PTB.zip [--model RUN_DIR ...] [--out results/x.json]
+    python benchmarks/baselines.py --imdb aclImdb_v1.tar.gz --sst trainDevTestTrees_PTB.zip \\
+        --train imdb=aclImdb_v1.tar.gz --train imdb+sst=aclImdb_v1.tar.gz+trainDevTestTrees_PTB.zip:phrases \\
+        [--model NAME=RUN_DIR ...] [--out benchmarks/results/baselines.json]
 
 Baselines (scikit-learn, fitted here, never pickled): TF-IDF of 1-2 grams + logistic regression, and NBSVM
 (Wang & Manning 2012: binarised 1-3 grams scaled by naive-Bayes log-count ratios, then a linear classifier; the
-logistic-regression form, "NBLR"). Both are trained on the training split of the --data sources (the same
-reviews our models train on: pass the sources and --phrases a model was trained with); the regularisation C is
-chosen on that data's validation split, then the baseline is refitted on all of the training split. Every model
-is scored on the same sets: the IMDb test split, the SST-2 test sentences (1,821) and the `check` suite.
+logistic-regression form, "NBLR"). Each --train NAME=SOURCES[:phrases] fits both on the training split of those
+sources (the same reviews a model of ours trained on; `:phrases` adds the treebank's labelled phrases, as
+`data.phrases` does); the regularisation C is chosen on that data's validation split (IMDb: held-out movies;
+treebank: dev), then the baseline is refitted on training + validation. Every model, baselines and ours
+(--model NAME=DIR, or NAME=default for the shipped one), is scored on the same sets in the same run: the IMDb
+test split, the SST-2 test sentences (1,821) and the `check` suite.
 """
 
 from __future__ import annotations
@@ -103,33 +106,39 @@ def model_scorer(predictor):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", action="append", required=True, help="training sources of the baselines")
-    parser.add_argument("--phrases", action="store_true", help="treebank sources: train on every labelled phrase")
+    parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases]",
+                        help="baselines' training data: sources joined by '+', ':phrases' for treebank phrases")
     parser.add_argument("--imdb", required=True, help="aclImdb archive: its test split is scored")
     parser.add_argument("--sst", required=True, help="treebank zip: its SST-2 test sentences are scored")
-    parser.add_argument("--model", action="append", default=[], help="our model directories to score too "
-                                                                     "('default': the shipped model)")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
+                        help="our models to score too (DIR 'default': the shipped model)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
-    config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=args.phrases)
-    splits = split_corpus(load_corpus(resolve_data_path(args.data), phrases=args.phrases), config)
     sets = {"imdb_test": split_corpus(load_corpus(Path(args.imdb)), DataConfig())["test"],
             "sst2_test": load_corpus(Path(args.sst)).test}
     rows = []
-    for kind in (TfidfLogistic, NBSVM):
-        model, c, seconds = fit_baseline(kind, splits)
-        row = {"model": kind.name, "trained_on": args.data, "phrases": args.phrases, "C": c,
-               "fit_seconds": round(seconds, 1)}
-        row.update({name: accuracy(model.probabilities(reviews.texts), reviews.labels) for name, reviews in sets.items()})
-        row["check"] = check_summary(model.probabilities)
-        rows.append(row)
-        print(json.dumps({key: row[key] for key in ("model", "C", "imdb_test", "sst2_test")}), flush=True)
-    for directory in args.model:
+    for spec in args.train:
+        name, _, sources = spec.partition("=")
+        sources, _, flag = sources.partition(":")
+        phrases = flag == "phrases"
+        config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=phrases)
+        splits = split_corpus(load_corpus(resolve_data_path(sources.split("+")), phrases=phrases), config)
+        for kind in (TfidfLogistic, NBSVM):
+            model, c, seconds = fit_baseline(kind, splits)
+            row = {"model": f"{kind.name}, trained on {name}", "trained_on": sources.split("+"), "phrases": phrases,
+                   "C": c, "fit_seconds": round(seconds, 1), "training_examples": len(splits["train"])}
+            row.update({key: accuracy(model.probabilities(reviews.texts), reviews.labels)
+                        for key, reviews in sets.items()})
+            row["check"] = check_summary(model.probabilities)
+            rows.append(row)
+            print(json.dumps({key: row[key] for key in ("model", "C", "imdb_test", "sst2_test")}), flush=True)
+    for spec in args.model:
+        name, _, directory = spec.partition("=")
         model_dir = resolve_model_dir(None if directory == "default" else directory)
         predictor = load_model(model_dir, device="auto")
         score_split = model_scorer(predictor)
-        row = {"model": str(directory), "data_sources": _recorded_sources(model_dir)}
+        row = {"model": name, "directory": str(model_dir), "data_sources": _recorded_sources(model_dir)}
         row.update({name: accuracy(score_split(reviews), reviews.labels) for name, reviews in sets.items()})
         row["check"] = check_summary(lambda texts: predictor.probabilities(texts, batch_size=256))
         rows.append(row)
