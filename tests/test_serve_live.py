@@ -212,3 +212,40 @@ def test_scoring_workers_die_with_predict(tmp_path):
     finally:
         process.kill()
         process.wait()
+
+
+def raw_exchange(url: str, payload: bytes, seconds: float, trickle: bytes = b"") -> tuple[bytes, float]:
+    """Send raw bytes (then `trickle` one byte a second); return what the server answered and when it closed."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=seconds) as connection:
+        started = time.monotonic()
+        connection.sendall(payload)
+        for byte in trickle:
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(1)
+        received = b""
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except OSError:
+            pass
+        return received, time.monotonic() - started
+
+
+def test_slow_and_partial_clients_are_cut_off_and_bad_headers_get_json(tmp_path):
+    with background_server("--device", "cpu", "--read-timeout", "1", log=tmp_path / "server.log") as url:
+        head = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        answer, took = raw_exchange(url, head, 30)  # the head never ends
+        assert answer == b"" and took < 10
+        answer, took = raw_exchange(url, head + b"Content-Length: 100\r\n\r\n" + b'{"texts": ', 30)
+        assert b" 408 " in answer.split(b"\r\n")[0] and b'"field": "body"' in answer and took < 10
+        answer, took = raw_exchange(url, head + b"Content-Length: 40\r\n\r\n", 60, trickle=b'{"texts": ["x' + b"y" * 27)
+        assert b" 408 " in answer.split(b"\r\n")[0] and took < 20  # 1 byte a second: the whole-body deadline
+        answer, _ = raw_exchange(url, head + b"Content-Length: 12abc\r\n\r\n{}", 30)
+        assert b" 400 " in answer.split(b"\r\n")[0] and b"application/json" in answer and b'"field": "headers"' in answer
+        assert post_json(url + "/predict", {"texts": [REVIEW]})["predictions"][0]["label"] == "positive"

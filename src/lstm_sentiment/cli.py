@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-chars", type=int, default=50_000, help="characters per text (default: 50000)")
     serve.add_argument("--max-explain-queue", type=int, default=4,
                        help="explanations running or waiting at once; more get 503 with Retry-After (default: 4)")
+    serve.add_argument("--read-timeout", type=float, default=10.0,
+                       help="seconds for a request's head, and for each piece of its body (6x for the whole body); "
+                            "slower clients are cut off (default: 10)")
     serve.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
     serve.add_argument("--precision", default="float32", choices=("float32", "bfloat16"),
                        help="bfloat16: about 1.5x faster on CPUs with native bf16 and on GPUs, probabilities within "

@@ -21,11 +21,11 @@ from .service import ModelService
 # The page and its script come from this server only; inline styles are the explanation view's colours.
 PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
                "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-REFUSALS = {status: {"model": ErrorResponse} for status in (400, 413, 422)}
+REFUSALS = {status: {"model": ErrorResponse} for status in (400, 408, 413, 422)}
 BUSY = {503: {"model": ErrorResponse, "description": "too many explanations queued; retry after Retry-After s"}}
 # Refusals stay JSON on the HTML route too; FastAPI would document them as the route's text/html otherwise.
 JSON_REFUSALS = {status: {"description": "refused: what is wrong, naming the field", "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}} for status in (400, 413, 422)}
+    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}} for status in (400, 408, 413, 422)}
 
 
 def _asset(name: str) -> str:
@@ -45,7 +45,7 @@ def build_app(service: ModelService) -> FastAPI:
                   description="Sentiment of movie reviews from an LSTM written from its gate equations. "
                               "Try it at /.")
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=service.settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=service.settings.max_body_bytes, seconds=service.settings.read_timeout)
     model_info = {"name": service.name, "version": service.version}
     page = _asset("page.html").replace("/*FRAGMENT_STYLE*/", FRAGMENT_STYLE)
     script = _asset("page.js")

@@ -10,8 +10,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    """Bodies over max_bytes get 413; a body piece that takes over `seconds` to arrive (a stalled client, or a
+    body shorter than its Content-Length), or a whole body over 6x that (1 byte a second), gets 408."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, seconds: float = 10.0):
+        self.app, self.max_bytes, self.seconds = app, max_bytes, seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -26,8 +29,16 @@ class BodyLimit:
             await refuse(send, 413, f"body: {int(declared)} bytes is over the limit of {self.max_bytes} bytes")
             return
         chunks, size = [], 0
-        while True:  # read the body up front (bounded), then replay it to the app
-            message = await receive()
+        deadline = time.monotonic() + 6 * self.seconds
+        while True:  # read the body up front (bounded in bytes and time), then replay it to the app
+            wait = min(self.seconds, deadline - time.monotonic())
+            try:
+                message = await asyncio.wait_for(receive(), max(wait, 0.0))
+            except asyncio.TimeoutError:
+                await refuse(send, 408, f"body: not received within {self.seconds:g} s a piece and "
+                                        f"{6 * self.seconds:g} s in all (a stalled client, or a body shorter than "
+                                        "its Content-Length)")
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")

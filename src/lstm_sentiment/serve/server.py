@@ -52,7 +52,10 @@ def run_worker(settings: ServeSettings, service=None, parent_pid: int | None = N
     torch.set_flush_denormal(True)  # this process serves and does nothing else: see runtime.flush_denormals
     service = service or ModelService.load(settings)
     sock = listening_socket(settings.host, settings.port, settings.workers > 1)
-    server = uvicorn.Server(uvicorn.Config(build_app(service), log_level="warning", timeout_keep_alive=30))
+    from .protocol import guarded_protocol
+
+    server = uvicorn.Server(uvicorn.Config(build_app(service), log_level="warning", timeout_keep_alive=30,
+                                           http=guarded_protocol(settings.read_timeout)))
     server.run(sockets=[sock])
 
 

@@ -19,6 +19,9 @@ class ServeSettings:
     max_batch: int = 256  # texts per model call when concurrent requests are coalesced
     # explanations running or waiting at once (each takes up to seconds); more get 503 with Retry-After
     max_explain_queue: int = 4
+    # seconds for a request's head to arrive, and for each piece of its body (the whole body: 6x this); slower
+    # clients are disconnected (head) or answered 408 (body), so slow or stalled clients cannot hold connections
+    read_timeout: float = 10.0
     device: str = "auto"
     precision: str = "float32"  # or "bfloat16" (faster where the hardware has it natively; see Predictor)
 
@@ -27,5 +30,7 @@ class ServeSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "port" else 1):
                 raise UserError(f"serve: {name.replace('_', '-')} must be a positive integer, got {value!r}")
+        if not isinstance(self.read_timeout, (int, float)) or not 0 < self.read_timeout <= 3600:
+            raise UserError(f"serve: read-timeout must be between 0 and 3600 seconds, got {self.read_timeout!r}")
         if self.port > 65535:
             raise UserError(f"serve: port must be at most 65535, got {self.port}")
