@@ -320,3 +320,18 @@ def test_a_file_that_is_not_a_tar_archive_is_one_line(tmp_path, capsys):
     path = tmp_path / "fake.tar.gz"
     path.write_bytes(b"not an archive at all")
     assert "not a tar archive" in one_line_error(capsys, "data", "stats", "--data", path)
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "a_directory"])
+def test_outputs_that_cannot_be_written_are_one_line(model_dir, tmp_path, capsys, where):
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("a fine film\na dull film\n")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder is expected")
+    if where == "under_a_file":
+        csv_out, onnx_out, words = blocker / "scored.csv", blocker / "model.onnx", "cannot write"
+    else:
+        csv_out, onnx_out, words = tmp_path, tmp_path, "is a directory"
+    assert words in one_line_error(capsys, "predict", "--model", model_dir, "--file", reviews, "--out", csv_out)
+    pytest.importorskip("onnx")
+    assert words in one_line_error(capsys, "export", "--model", model_dir, "--onnx", onnx_out)

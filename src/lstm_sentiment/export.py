@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .errors import UserError
-from .runs import load_model_files, weights_version
+from .runs import atomic_write, load_model_files, weights_version
 
 ONNX_FILE = "model.onnx"
 WEIGHTS_KEY = "lstm_sentiment.weights_sha256"
@@ -43,17 +43,26 @@ def export_onnx(model_dir: Path, out: Path | None = None) -> Path:
     model = ProbabilityModel(classifier.eval()).eval()
     ids = torch.tensor([[4, 5, 6, 7, 8], [9, 10, 11, 0, 0]])
     lengths = torch.tensor([5, 3])  # unequal on purpose: see the module docstring
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # tracer notes about the data-dependent branch the docstring explains
-        torch.onnx.export(model, (ids, lengths), str(out), dynamo=False, opset_version=17,
-                          input_names=["ids", "lengths"], output_names=["probability"],
-                          dynamic_axes={"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"},
-                                        "probability": {0: "batch"}})
-    graph = onnx.load(str(out))
-    entry = graph.metadata_props.add()
-    entry.key, entry.value = WEIGHTS_KEY, weights_version(model_dir)
-    onnx.save(graph, str(out))
+    if out.is_dir():
+        raise UserError(f"{out}: is a directory; name the .onnx file to write")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
+
+    def write(temporary: Path) -> None:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer notes about the data-dependent branch the docstring explains
+            torch.onnx.export(model, (ids, lengths), str(temporary), dynamo=False, opset_version=17,
+                              input_names=["ids", "lengths"], output_names=["probability"],
+                              dynamic_axes={"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"},
+                                            "probability": {0: "batch"}})
+        graph = onnx.load(str(temporary))
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = WEIGHTS_KEY, weights_version(model_dir)
+        onnx.save(graph, str(temporary))
+
+    atomic_write(out, write)  # an interrupted export leaves the previous file, never half a graph
     return out
 
 

@@ -146,12 +146,18 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
         raise UserError(f"cannot read {source}: {exc.strerror}") from None
     if out.resolve() == source.resolve():
         raise UserError("--out must differ from --file (scoring never overwrites its input)")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise UserError(f"--out {out}: is a directory; name the CSV file to write")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in out.parent.glob(f".{out.name}.*.partial"):  # left by a scoring run that was killed
+            stale.unlink(missing_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    except OSError as exc:
+        raw.close()
+        raise UserError(f"cannot write {out}: {exc.strerror}") from None
     bar = tqdm(total=size, unit="B", unit_scale=True, desc="scoring", disable=not progress, file=sys.stderr)
     summary, number = ScoringSummary(), 0  # number: the last line read, for messages
-    for stale in out.parent.glob(f".{out.name}.*.partial"):  # left by a scoring run that was killed
-        stale.unlink(missing_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     try:
         text = io.TextIOWrapper(io.BufferedReader(_CountingReader(raw, bar)), encoding="utf-8-sig", newline="")
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as written, \
