@@ -22,7 +22,7 @@ from lstm_sentiment.serve.settings import ServeSettings
 
 REVIEWS = ["This movie was fantastic, the acting was superb.", "A dull, boring waste of two hours.",
            "I expected little and got less: awful dialogue, worse plot."]
-SMALL = ServeSettings(device="cpu", max_texts=4, max_chars=200, max_body_bytes=4096)
+SMALL = ServeSettings(device="cpu", max_texts=4, max_chars=200, max_body_bytes=4096, max_explain_tokens=50)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,8 @@ def test_health_model_and_openapi(client, service):
     assert described["metrics"]["accuracy"] == recorded_metrics(service.model_dir)["accuracy"]
     assert described["metrics_split"] == "test"
     assert "data" not in described["metrics"] and "machine" not in described["metrics"]  # no server-side paths
-    assert described["limits"] == {"max_body_bytes": 4096, "max_texts": 4, "max_chars": 200, "max_explain_queue": 4}
+    assert described["limits"] == {"max_body_bytes": 4096, "max_texts": 4, "max_chars": 200, "max_explain_queue": 4,
+                                   "max_explain_tokens": 50}
     schema = client.get("/openapi.json").json()
     assert {"/predict", "/explain", "/explain/html", "/health", "/model"} <= set(schema["paths"])
     texts = schema["components"]["schemas"]["PredictRequest"]["properties"]["texts"]
@@ -115,6 +116,7 @@ def test_predict_refusals_name_the_field(client, body, status, field, words):
     ({"text": "fine", "method": "shap"}, "method", "integrated-gradients"),
     ({"texts": ["fine"]}, "text", "required"),
     ({"text": "x" * 201}, "text", "at most 200"),
+    ({"text": "ok " * 60}, "text", "60 tokens; this server explains reviews of up to 50"),
 ])
 def test_explain_refusals_name_the_field(client, body, field, words):
     for path in ("/explain", "/explain/html"):

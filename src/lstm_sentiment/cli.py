@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-chars", type=int, default=50_000, help="characters per text (default: 50000)")
     serve.add_argument("--max-explain-queue", type=int, default=4,
                        help="explanations running or waiting at once; more get 503 with Retry-After (default: 4)")
+    serve.add_argument("--max-explain-tokens", type=int, default=1000,
+                       help="longest review /explain takes, in tokens (its cost grows with the square; default: 1000)")
     serve.add_argument("--read-timeout", type=float, default=10.0,
                        help="seconds for a request's head, and for each piece of its body (6x for the whole body); "
                             "slower clients are cut off (default: 10)")

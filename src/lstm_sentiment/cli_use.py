@@ -119,6 +119,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     serve(ServeSettings(model=args.model, host=args.host, port=args.port, workers=args.workers,
                         max_body_bytes=args.max_body_bytes, max_texts=args.max_texts, max_chars=args.max_chars,
-                        max_explain_queue=args.max_explain_queue, read_timeout=args.read_timeout,
+                        max_explain_queue=args.max_explain_queue, max_explain_tokens=args.max_explain_tokens,
+                        read_timeout=args.read_timeout,
                         device=args.device, precision=args.precision))
     return 0

@@ -73,8 +73,12 @@ class ModelService:
     async def explain(self, text: str, method: str, client_gone=None) -> Explanation | None:
         """None when `client_gone()` (an async check) says the client left before its explanation started or
         while it waited: abandoned work is dropped instead of delaying everyone queued behind it."""
-        if not tokenize(text):
+        tokens = len(tokenize(text))
+        if not tokens:
             raise UserError("text: the review has no words to explain", field="text")
+        if tokens > self.settings.max_explain_tokens:
+            raise UserError(f"text: {tokens:,} tokens; this server explains reviews of up to "
+                            f"{self.settings.max_explain_tokens:,} (--max-explain-tokens)", field="text")
         if self._explains_pending >= self.settings.max_explain_queue:
             raise Busy(f"{self._explains_pending} explanations are running or waiting; try again shortly")
         self.start()
@@ -103,7 +107,8 @@ class ModelService:
                 "metrics_split": metrics.get("split") if metrics else None,
                 "precision": self.predictor.precision,
                 "limits": {key: getattr(self.settings, key)
-                           for key in ("max_body_bytes", "max_texts", "max_chars", "max_explain_queue")}}
+                           for key in ("max_body_bytes", "max_texts", "max_chars", "max_explain_queue",
+                                       "max_explain_tokens")}}
 
     async def close(self) -> None:
         if self._batcher is not None:
