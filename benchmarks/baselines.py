@@ -139,8 +139,8 @@ def main() -> None:
         predictor = load_model(model_dir, device="auto")
         score_split = model_scorer(predictor)
         row = {"model": name, "directory": str(model_dir), "data_sources": _recorded_sources(model_dir)}
-        row.update({name: accuracy(score_split(reviews), reviews.labels) for name, reviews in sets.items()})
-        row["check"] = check_summary(lambda texts: predictor.probabilities(texts, batch_size=256))
+        row.update({key: accuracy(score_split(reviews), reviews.labels) for key, reviews in sets.items()})
+        row["check"] = check_summary(lambda texts, scorer=predictor: scorer.probabilities(texts, batch_size=256))
         rows.append(row)
         print(json.dumps({key: row[key] for key in ("model", "imdb_test", "sst2_test")}), flush=True)
     result = {"machine": cpuinfo_line("model name"), "rows": rows,

@@ -14,7 +14,7 @@ from test_treebank import write_treebank
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-from baselines import NBSVM, TfidfLogistic  # noqa: E402
+from baselines import NBSVM, TfidfLogistic
 
 
 def test_nbsvm_ratios_point_the_right_way_and_both_baselines_learn():

@@ -51,13 +51,13 @@ def test_a_replacing_run_killed_before_its_first_epoch_leaves_the_old_model(old_
     command = [sys.executable, "-m", "lstm_sentiment", "train", "--config", str(tiny_config), "--data",
                str(small_archive), "--out", str(target), "--quiet", "--no-cache", "--epochs", "2", "--seed", "5",
                "--set", "data.num_words=20", "--overwrite"]
-    killed = subprocess.run(command, env={**os.environ, "LSTM_SENTIMENT_FAULT": "step:3"}, capture_output=True)
+    killed = subprocess.run(command, env={**os.environ, "LSTM_SENTIMENT_FAULT": "step:3"}, check=False, capture_output=True)
     assert killed.returncode == -9
     assert snapshot(target) == before  # the old weights with the old vocabulary, untouched
     assert load_model(target).predict(TEXT)[0].probability == answer
     staging = staging_dir(target)
     assert (staging / "vocab.json").exists()  # the new run's files live beside it
-    finished = subprocess.run(command, capture_output=True, text=True)  # the same command again, to the end
+    finished = subprocess.run(command, check=False, capture_output=True, text=True)  # the same command again, to the end
     assert finished.returncode == 0, finished.stderr
     assert not staging.exists() and load_model(target).vocab.size == 20
     assert snapshot(target) != before

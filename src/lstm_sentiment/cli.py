@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 from .allocator import keep_freed_memory
-from .runtime import flush_denormals
 from .cli_inspect import plot_data_stats, run_cache, run_check, run_explain, run_report
 from .cli_runs import run_pretrain, run_train
 from .cli_use import run_export, run_predict, run_serve
 from .errors import UserError
+from .runtime import flush_denormals
 
 
 def _add_data_flag(parser: argparse.ArgumentParser) -> None:
@@ -248,9 +248,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_pack(args: argparse.Namespace) -> int:
-    from .runs import pack_model
-
     from .output_dir import claim, replace
+    from .runs import pack_model
 
     model_dir, out = Path(args.model), Path(args.out)
     if out.resolve() == model_dir.resolve():

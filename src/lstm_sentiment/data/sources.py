@@ -1,74 +1,23 @@
-"""Reading labelled reviews from an aclImdb archive (streamed, never extracted), an extracted folder, or a CSV."""
+"""Where labelled reviews come from: resolving --data (one source or several), and reading each kind of source
+(aclImdb archive or folder, CSV, the sentiment treebank) into one Corpus."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
-import re
-import sys
-import tarfile
-import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from .corpus import LABEL_NAMES, MAX_REVIEW_BYTES, NEGATIVE, POSITIVE, UNLABELLED, Corpus, Reviews
+from .csv_reviews import parse_label, read_csv
+from .imdb import read_archive, read_folder
 from .treebank import binary_examples, is_treebank, read_trees, split_texts
 
-NEGATIVE, POSITIVE = 0, 1
-UNLABELLED = -1
-LABEL_NAMES = {NEGATIVE: "negative", POSITIVE: "positive"}
-_LABEL_VALUES = {"positive": POSITIVE, "pos": POSITIVE, "1": POSITIVE, "negative": NEGATIVE, "neg": NEGATIVE, "0": NEGATIVE}
-_TEXT_COLUMNS = ("review", "text")
-_LABEL_COLUMNS = ("sentiment", "label")
-_MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$")
-# urls_pos.txt etc.: line k is the IMDb page of the movie that review k is about
-_URLS = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg|unsup)\.txt$")
-_MOVIE = re.compile(r"title/(tt\d+)")
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
-# A review past this is not a review (IMDb's longest is 14 KB): archive members and CSV fields that large are
-# skipped and counted instead of read, so a decompression bomb cannot exhaust memory
-MAX_REVIEW_BYTES = 1_000_000
-
-
-@dataclass
-class Reviews:
-    texts: list[str] = field(default_factory=list)
-    labels: list[int] = field(default_factory=list)
-    movies: list[str] = field(default_factory=list)  # IMDb title id per review, "" where unknown (CSV)
-    # training targets in [0, 1] where they are softer than the labels (graded treebank labels); empty: the labels
-    targets: list[float] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def add(self, text: str, label: int, movie: str = "", target: float | None = None) -> None:
-        if target is not None and not self.targets:
-            self.targets = [float(old) for old in self.labels]
-        self.texts.append(text)
-        self.labels.append(label)
-        self.movies.append(movie)
-        if self.targets:
-            self.targets.append(float(label) if target is None else target)
-
-    def target_list(self) -> list[float]:
-        return self.targets or [float(label) for label in self.labels]
-
-
-@dataclass
-class Corpus:
-    """Labelled train/test reviews (test may be empty for a CSV without a split) and optional unlabelled ones."""
-
-    train: Reviews
-    test: Reviews
-    unsup: Reviews
-    source: str
-    has_test_split: bool = True
-    skipped_rows: int = 0
-    # a source's own validation split (the treebank's dev sentences): used as it is instead of a carve-out of train
-    validation: Reviews | None = None
-    # a combined source (several --data): each part keeps its own split rules, see prepare.split_corpus
-    parts: list[Corpus] = field(default_factory=list)
+# the readers' names, importable from here as before the split into modules
+__all__ = ["ARCHIVE_NAME", "LABEL_NAMES", "MAX_REVIEW_BYTES", "NEGATIVE", "POSITIVE", "UNLABELLED", "Corpus",
+           "Reviews", "cache_dir", "combine", "data_fingerprint", "load_corpus", "parse_label", "read_archive",
+           "read_csv", "read_folder", "read_treebank", "resolve_data_path", "source_kind", "source_parts"]
 
 
 def cache_dir() -> Path:
@@ -191,179 +140,3 @@ def read_treebank(path: Path, phrases: bool = False, graded: bool = False) -> Co
             raise UserError(f"{where}: no sentence with a non-neutral label")
         splits[split] = reviews
     return Corpus(splits["train"], splits["test"], Reviews(), str(path), validation=splits["validation"])
-
-
-def _sorted_corpus(found: dict[tuple[str, str], list[tuple[int, str]]], source: str, include_unsup: bool,
-                   movies: dict[tuple[str, str], list[str]] | None = None) -> Corpus:
-    """Order reviews by split, label and numeric id so every reader gives the same sequence."""
-    corpus = Corpus(Reviews(), Reviews(), Reviews(), source)
-    movies = movies or {}
-    for split in ("train", "test"):
-        for folder, label in (("neg", NEGATIVE), ("pos", POSITIVE)):
-            reviews = found.get((split, folder), [])
-            if not reviews:
-                raise UserError(f"{source}: wrong layout or empty split: no reviews in aclImdb/{split}/{folder}/")
-            titles = movies.get((split, folder), [])
-            for review_id, text in sorted(reviews):
-                getattr(corpus, split).add(text, label, titles[review_id] if review_id < len(titles) else "")
-    if include_unsup:
-        for _, text in sorted(found.get(("train", "unsup"), [])):
-            corpus.unsup.add(text, UNLABELLED)
-    return corpus
-
-
-def _movie_ids(raw: bytes) -> list[str]:
-    """One IMDb title id per line of a urls_*.txt file ("" for a line without one)."""
-    lines = raw.decode("utf-8", errors="replace").splitlines()
-    return [match.group(1) if (match := _MOVIE.search(line)) else "" for line in lines]
-
-
-def _decode(raw: bytes, where: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-
-
-def read_archive(path: Path, include_unsup: bool = False) -> Corpus:
-    """Stream the .tar.gz member by member; nothing is written to disk and links are ignored."""
-    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    movies: dict[tuple[str, str], list[str]] = {}
-    oversized = 0
-    try:
-        with tarfile.open(path, "r:*") as archive:
-            for member in archive:
-                archive.members.clear()  # streamed once: keeping every TarInfo costs ~450 bytes a member
-                urls = _URLS.search(member.name)
-                if urls and member.isfile() and member.size <= 64 * MAX_REVIEW_BYTES:
-                    handle = archive.extractfile(member)
-                    movies[urls.groups()] = _movie_ids(handle.read() if handle else b"")
-                    continue
-                match = _MEMBER.search(member.name)
-                if not match or not member.isfile():
-                    continue
-                split, folder, review_id, _rating = match.groups()
-                if folder == "unsup" and not include_unsup:
-                    continue
-                if member.size > MAX_REVIEW_BYTES:  # skipped unread: the header states the size
-                    oversized += 1
-                    continue
-                handle = archive.extractfile(member)
-                raw = handle.read(MAX_REVIEW_BYTES + 1) if handle else b""
-                text = _decode(raw, f"{path}:{member.name}")
-                found.setdefault((split, folder), []).append((int(review_id), text))
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        reason = " ".join(str(exc).split())  # tarfile lists every method it tried, one per line
-        if reason.startswith("file could not be opened successfully"):
-            reason = "not a tar archive (plain, gzip, bzip2 or xz)"
-        raise UserError(f"{path}: archive is truncated or corrupt ({exc.__class__.__name__}: {reason})") from None
-    corpus = _sorted_corpus(found, str(path), include_unsup, movies)
-    corpus.skipped_rows = oversized
-    if oversized:
-        print(f"lstm-sentiment: skipped {oversized} archive member(s) over {MAX_REVIEW_BYTES:,} bytes in {path}",
-              file=sys.stderr)
-    return corpus
-
-
-def read_folder(path: Path, include_unsup: bool = False) -> Corpus:
-    root = path / "aclImdb" if (path / "aclImdb").is_dir() else path
-    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    movies: dict[tuple[str, str], list[str]] = {}
-    for split in ("train", "test"):
-        for folder in ("neg", "pos", "unsup"):
-            urls = root / split / f"urls_{folder}.txt"
-            if urls.is_file() and not urls.is_symlink():
-                movies[(split, folder)] = _movie_ids(urls.read_bytes())
-            if folder == "unsup" and (split == "test" or not include_unsup):
-                continue
-            directory = root / split / folder
-            if not directory.is_dir():
-                continue
-            for entry in os.scandir(directory):
-                match = re.fullmatch(r"(\d+)_(\d+)\.txt", entry.name)
-                if not match or not entry.is_file(follow_symlinks=False):
-                    continue
-                if entry.stat(follow_symlinks=False).st_size > MAX_REVIEW_BYTES:
-                    continue
-                text = _decode(Path(entry.path).read_bytes(), entry.path)
-                found.setdefault((split, folder), []).append((int(match.group(1)), text))
-    return _sorted_corpus(found, str(path), include_unsup, movies)
-
-
-def parse_label(value: str) -> int | None:
-    return _LABEL_VALUES.get(value.strip().lower())
-
-
-def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
-    """Header row with review|text and sentiment|label columns; an optional `split` column (train/test)."""
-    csv.field_size_limit(MAX_REVIEW_BYTES)
-    train, test = Reviews(), Reviews()
-    skipped = 0
-    # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first column's name
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise UserError(f"{path}: empty CSV file (expected a header row)") from None
-        except csv.Error as exc:
-            raise UserError(f"{path}:1: unreadable header row ({exc})") from None
-        columns = [c.strip().lower() for c in header]
-        text_col = next((columns.index(c) for c in _TEXT_COLUMNS if c in columns), None)
-        label_col = next((columns.index(c) for c in _LABEL_COLUMNS if c in columns), None)
-        if text_col is None or label_col is None:
-            raise UserError(
-                f"{path}:1: missing column(s): need a text column (review or text) and a label column "
-                f"(sentiment or label); found {', '.join(header) or 'none'}"
-            )
-        split_col = columns.index("split") if "split" in columns else None
-        for row in _csv_rows(reader, path, skip_bad_rows):
-            if row is None:  # a field over the size limit, skipped
-                skipped += 1
-                continue
-            problem = _csv_row_problem(row, text_col, label_col, split_col)
-            if problem:
-                if skip_bad_rows:
-                    skipped += 1
-                    continue
-                raise UserError(f"{path}:{reader.line_num}: {problem} (use --skip-bad-rows to skip such rows)")
-            split = row[split_col].strip().lower() if split_col is not None else "train"
-            (test if split == "test" else train).add(row[text_col], parse_label(row[label_col]))
-    if not train.texts:
-        raise UserError(f"{path}: no usable rows")
-    corpus = Corpus(train, test, Reviews(), str(path), has_test_split=bool(test.texts), skipped_rows=skipped)
-    return corpus
-
-
-def _csv_rows(reader, path: Path, skip_bad_rows: bool):
-    """The reader's rows; a field over MAX_REVIEW_BYTES ends the file with an error naming its line, or (with
-    --skip-bad-rows) becomes None and reading goes on."""
-    while True:
-        try:
-            yield next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            if not skip_bad_rows:
-                raise UserError(f"{path}:{reader.line_num}: {exc} ({MAX_REVIEW_BYTES:,} bytes; use --skip-bad-rows "
-                                "to skip such rows)") from None
-            yield None
-
-
-def _csv_row_problem(row: list[str], text_col: int, label_col: int, split_col: int | None) -> str | None:
-    if not row:
-        return "empty row"
-    if len(row) <= max(text_col, label_col, split_col or 0):
-        return f"row has {len(row)} field(s), fewer than the header"
-    for value in row:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "not UTF-8"
-    if not row[text_col].strip():
-        return "empty review text"
-    if parse_label(row[label_col]) is None:
-        return f"unknown label {row[label_col]!r} (expected positive/negative, pos/neg or 1/0)"
-    if split_col is not None and row[split_col].strip().lower() not in ("train", "test"):
-        return f"unknown split {row[split_col]!r} (expected train or test)"
-    return None

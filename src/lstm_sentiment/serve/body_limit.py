@@ -34,7 +34,7 @@ class BodyLimit:
             wait = min(self.seconds, deadline - time.monotonic())
             try:
                 message = await asyncio.wait_for(receive(), max(wait, 0.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await refuse(send, 408, f"body: not received within {self.seconds:g} s a piece and "
                                         f"{6 * self.seconds:g} s in all (a stalled client, or a body shorter than "
                                         "its Content-Length)")
@@ -78,7 +78,7 @@ async def drain(receive: Receive) -> None:
             return
         try:
             message = await asyncio.wait_for(receive(), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         if message["type"] != "http.request":
             return

@@ -75,8 +75,12 @@ for (const example of document.querySelectorAll(".example")) {
 
 fetch("/model").then((response) => response.json()).then((model) => {
   const accuracy = model.metrics && model.metrics.accuracy;
+  const sets = model.metrics && model.metrics.test_sets;
   const where = model.metrics_split ? " on the " + model.metrics_split + " split" : "";
-  document.getElementById("model").textContent = "Model " + model.name + " (" + model.version + ")" +
-    (accuracy ? ", accuracy " + (100 * accuracy).toFixed(1) + "%" + where : "") +
+  const shown = sets && sets.imdb && sets.sst2
+    ? ", test accuracy " + (100 * sets.imdb).toFixed(1) + "% on IMDb reviews and " + (100 * sets.sst2).toFixed(1) +
+      "% on SST-2 sentences"
+    : (accuracy ? ", accuracy " + (100 * accuracy).toFixed(1) + "%" + where : "");
+  document.getElementById("model").textContent = "Model " + model.name + " (" + model.version + ")" + shown +
     ", vocabulary of " + model.vocab_size.toLocaleString() + " words.";
 }).catch(() => { document.getElementById("model").textContent = ""; });
