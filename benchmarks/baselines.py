@@ -28,10 +28,10 @@ from sklearn.linear_model import LogisticRegression
 
 from lstm_sentiment.behaviour.run import run_suite
 from lstm_sentiment.config import DataConfig
-from lstm_sentiment.data.prepare import encode_reviews, split_corpus
+from lstm_sentiment.data.prepare import split_corpus
 from lstm_sentiment.data.sources import load_corpus, resolve_data_path
 from lstm_sentiment.data.text import tokenize
-from lstm_sentiment.evaluate import predict_probabilities
+from lstm_sentiment.evaluate import evaluate_reviews
 from lstm_sentiment.predict import load_model, resolve_model_dir
 from lstm_sentiment.runtime import cpuinfo_line
 
@@ -97,13 +97,6 @@ def check_summary(score) -> dict:
     return {**results["summary"], "tests": {row["name"]: round(row["failure_rate"], 4) for row in results["tests"]}}
 
 
-def model_scorer(predictor):
-    def score_split(reviews) -> np.ndarray:
-        encoded = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
-        return predict_probabilities(predictor.model, encoded, predictor.config.data.padding, predictor.device)
-    return score_split
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases]",
@@ -137,9 +130,8 @@ def main() -> None:
         name, _, directory = spec.partition("=")
         model_dir = resolve_model_dir(None if directory == "default" else directory)
         predictor = load_model(model_dir, device="auto")
-        score_split = model_scorer(predictor)
         row = {"model": name, "directory": str(model_dir), "data_sources": _recorded_sources(model_dir)}
-        row.update({key: accuracy(score_split(reviews), reviews.labels) for key, reviews in sets.items()})
+        row.update({key: evaluate_reviews(predictor, reviews)[0]["accuracy"] for key, reviews in sets.items()})
         row["check"] = check_summary(lambda texts, scorer=predictor: scorer.probabilities(texts, batch_size=256))
         rows.append(row)
         print(json.dumps({key: row[key] for key in ("model", "imdb_test", "sst2_test")}), flush=True)

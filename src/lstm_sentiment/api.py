@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Config, apply_override, load_preset
-from .data.prepare import balanced_sample, encode_reviews, split_corpus
+from .data.prepare import balanced_sample, split_corpus
 from .data.sources import Corpus, load_corpus, resolve_data_path
-from .evaluate import evaluate_split
+from .evaluate import evaluate_reviews
 from .explain import Explanation, explain
 from .predict import Predictor, load_model
 
@@ -42,8 +42,7 @@ def evaluate(model: str | Path | Predictor | None = None, data: str | Path | Non
     reviews = split_corpus(load_data(data), predictor.config.data)[split]
     if limit is not None:  # a seeded sample with both labels in equal numbers
         reviews = balanced_sample(reviews, limit, seed=0)
-    encoded = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
-    return evaluate_split(predictor.model, encoded, predictor.config.data.padding, predictor.device)[0]
+    return evaluate_reviews(predictor, reviews)[0]
 
 
 __all__ = ["Explanation", "evaluate", "explain", "load_data", "load_model", "make_config", "train"]

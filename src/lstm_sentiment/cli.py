@@ -230,9 +230,9 @@ def run_data(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from .data.prepare import encode_reviews, split_corpus
+    from .data.prepare import split_corpus
     from .data.sources import load_corpus, resolve_data_path
-    from .evaluate import evaluate_split, format_metrics
+    from .evaluate import evaluate_reviews, format_metrics
     from .predict import load_model
 
     predictor = load_model(args.model, device="auto")
@@ -240,8 +240,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     reviews = split_corpus(corpus, predictor.config.data)[args.split]
     if not len(reviews):
         raise UserError(f"the {args.split} split is empty")
-    split = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
-    metrics, _ = evaluate_split(predictor.model, split, predictor.config.data.padding, predictor.device)
+    metrics, _ = evaluate_reviews(predictor, reviews)
     metrics["split"] = args.split
     print(json.dumps(metrics) if args.json else format_metrics(metrics))
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precision_recall_fscore_support, roc_auc_score
@@ -10,6 +12,10 @@ from .data.batching import iterate_batches
 from .data.prepare import EncodedSplit
 from .model import Classifier
 from .runtime import autocast
+
+if TYPE_CHECKING:
+    from .data.corpus import Reviews
+    from .predict import Predictor
 
 LENGTH_BUCKETS = ((0, 100, "<100"), (100, 300, "100-299"), (300, 600, "300-599"), (600, None, ">=600"))
 # padded tokens per scoring batch: 256 reviews of up to 600 tokens; longer reviews (data.eval_maxlen) come in
@@ -67,6 +73,16 @@ def evaluate_split(model: Classifier, split: EncodedSplit, padding: str, device:
     probabilities = predict_probabilities(model, split, padding, device, mixed_precision=mixed_precision)
     metrics = classification_metrics(split.labels.numpy(), probabilities, split.words.numpy())
     return metrics, probabilities
+
+
+def evaluate_reviews(predictor: Predictor, reviews: Reviews) -> tuple[dict, np.ndarray]:
+    """The `evaluate --json` metrics of a loaded model on labelled reviews, read as the model scores text (its
+    vocabulary, scoring maxlen and padding), and P(positive) per review: `evaluate`, `report` and the Python API
+    all come here."""
+    from .data.prepare import encode_reviews
+
+    encoded = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
+    return evaluate_split(predictor.model, encoded, predictor.config.data.padding, predictor.device)
 
 
 def format_metrics(metrics: dict) -> str:

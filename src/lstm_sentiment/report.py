@@ -12,10 +12,10 @@ import numpy as np
 
 from .behaviour.html_view import results_section
 from .behaviour.run import run_suite
-from .data.prepare import encode_reviews, split_corpus
+from .data.prepare import split_corpus
 from .data.sources import LABEL_NAMES, load_corpus
 from .errors import UserError
-from .evaluate import evaluate_split
+from .evaluate import evaluate_reviews
 from .explain import explain
 from .explain_view import contribution_spans
 from .plots import NEGATIVE_COLOUR, POSITIVE_COLOUR, plot_by_length, plot_confusion, plot_curves, plot_roc
@@ -47,8 +47,7 @@ def build_report(predictor: Predictor, run_dir: Path, data_path: Path, split_nam
     reviews = split_corpus(corpus, predictor.config.data)[split_name]
     if not len(reviews):
         raise UserError(f"the {split_name} split of {data_path} is empty")
-    split = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
-    metrics, probabilities = evaluate_split(predictor.model, split, predictor.config.data.padding, predictor.device)
+    metrics, probabilities = evaluate_reviews(predictor, reviews)
     labels = np.asarray(reviews.labels)
     history = read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else []
     run_metrics = read_json(run_dir / METRICS) if (run_dir / METRICS).exists() else {}
