@@ -264,7 +264,7 @@ def test_disk_full_during_a_write_keeps_the_previous_file(tmp_path, monkeypatch)
     import errno
 
     from lstm_sentiment.errors import UserError
-    from lstm_sentiment.runs import atomic_write
+    from lstm_sentiment.files import atomic_write
 
     target = tmp_path / "checkpoint.safetensors"
     target.write_bytes(b"previous")

@@ -263,7 +263,7 @@ def test_terminal_escape_codes_are_never_echoed(model_dir, capsys):
 
 
 def test_model_files_follow_the_umask(tmp_path):
-    from lstm_sentiment.runs import write_json
+    from lstm_sentiment.files import write_json
 
     previous = os.umask(0o022)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Config, apply_override, load_preset
+from .config import Config, layered_config
 from .data.prepare import balanced_sample, split_corpus
 from .data.sources import Corpus, load_corpus, resolve_data_path
 from .evaluate import evaluate_reviews
@@ -18,12 +18,8 @@ def load_data(path: str | Path | None = None, unlabelled: bool = False) -> Corpu
 
 
 def make_config(preset: str = "quick", overrides: dict[str, object] | None = None) -> Config:
-    """A preset with `{"section.key": value}` overrides applied (validated as `--set` values are)."""
-    config = load_preset(preset)
-    for key, value in (overrides or {}).items():
-        text = repr(value).lower() if isinstance(value, bool) else repr(value)
-        apply_override(config, f"{key}={text}")
-    return config
+    """A preset with `{"section.key": value}` overrides applied (typed and validated as a config file's)."""
+    return layered_config(preset, values=overrides)
 
 
 def train(preset: str = "quick", data: str | Path | None = None, out: str | Path = "runs/api",

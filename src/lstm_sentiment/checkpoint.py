@@ -21,8 +21,8 @@ from torch import Tensor
 
 from .errors import UserError
 from .faults import FaultInjector
+from .files import atomic_write
 from .integrity import STATE_KEY, tensors_digest, text_digest
-from .runs import atomic_write
 
 CHECKPOINT = "checkpoint.safetensors"
 CHECKPOINT_VERSION = 1

@@ -100,9 +100,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     from .data.sources import resolve_data_path, source_parts
+    from .files import read_json
     from .predict import load_model, resolve_model_dir
     from .report import build_report
-    from .runs import METRICS, read_json
+    from .runs import METRICS
 
     run_dir = resolve_model_dir(args.run_dir)
     predictor = load_model(run_dir, device="auto")

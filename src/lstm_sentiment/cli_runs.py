@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import copy
-import os
 import sys
 import time
 from pathlib import Path
 
+from .distributed import launched_rank, launched_world_size
 from .errors import UserError
 
 
 def resolve_config(args: argparse.Namespace, base=None):
     """The preset or config file (or `base`), then --epochs/--seed/--device, then every --set."""
-    from .config import apply_override, load_config_file, load_preset, set_field
+    from .config import layered_config
 
     default = "best" if args.command == "pretrain" else "seed000"
-    if args.config or args.preset or base is None:
-        config = load_config_file(args.config) if args.config else load_preset(args.preset or default)
-    else:
-        config = copy.deepcopy(base)
+    preset = args.preset or (default if not args.config and base is None else None)
+    flags = {}
     for flag in ("epochs", "seed", "device"):
         value = getattr(args, flag)
         if value is not None:
-            section = config.pretrain if flag == "epochs" and args.command == "pretrain" else config.train
-            set_field(section, flag, value, f"--{flag}")
-    for assignment in args.set:
-        apply_override(config, assignment)
-    return config.validate()
+            section = "pretrain" if flag == "epochs" and args.command == "pretrain" else "train"
+            flags[f"{section}.{flag}"] = value
+    return layered_config(preset, args.config, base, flags, args.set)
 
 
 def new_run(args: argparse.Namespace, default_preset: str, prefix: str):
@@ -73,7 +68,7 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         metrics = train_run(config, options, out, progress=not args.quiet, resume=checkpoint)
     except Interrupted as stop:
-        return interrupted(stop, "train", out) if int(os.environ.get("RANK", "0")) == 0 else 130
+        return interrupted(stop, "train", out) if launched_rank() == 0 else 130
     if metrics is None:  # a torchrun process other than rank 0: rank 0 reports
         return 0
     print(f"{metrics['split']} accuracy {metrics['accuracy']:.4f} (best epoch {metrics['best_epoch']} of "
@@ -89,7 +84,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
     from .pretrain import PretrainOptions, pretrain_run
     from .train import Interrupted
 
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if launched_world_size() > 1:
         raise UserError("pretrain runs in one process; start it without torchrun (train supports torchrun)")
 
     if args.checkpoint_every < 0:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import tomllib
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -304,6 +306,26 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
             raise UserError(f"{where}: expected {annotation.__name__}, got {type(value).__name__} {value!r}")
         return value
     raise TypeError(f"unsupported annotation {annotation!r}")
+
+
+def layered_config(preset: str | None = None, file: str | Path | None = None, base: Config | None = None,
+                   values: dict[str, Any] | None = None, assignments: Sequence[str] = ()) -> Config:
+    """The one way configs are layered: dataclass defaults, then a preset, a TOML file or a copy of `base` (the
+    first given), then `values` ({"train.seed": 3}, checked and typed as a file's), then `--set` assignments."""
+    if file is not None:
+        config = load_config_file(file)
+    elif preset is not None:
+        config = load_preset(preset)
+    else:
+        config = copy.deepcopy(base) if base is not None else Config()
+    for dotted, value in (values or {}).items():
+        section, _, key = dotted.partition(".")
+        if section not in SECTIONS or not key:
+            raise UserError(f"{dotted}: expected section.key with a section among {', '.join(SECTIONS)}")
+        set_field(getattr(config, section), key, value, dotted)
+    for assignment in assignments:
+        apply_override(config, assignment)
+    return config.validate()
 
 
 def apply_override(config: Config, assignment: str) -> None:

@@ -66,9 +66,18 @@ class Cluster:
             dist.barrier()
 
 
+def launched_rank() -> int:
+    """This process's rank in a torchrun launch (0 outside one), read before any process group exists."""
+    return int(os.environ.get("RANK", "0"))
+
+
+def launched_world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def join_cluster(device_name: str) -> Cluster:
     """The Cluster torchrun describes in the environment, or a single process."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    world_size = launched_world_size()
     if world_size <= 1:
         return Cluster(device=resolve_device(device_name))
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from .errors import UserError
-from .runs import atomic_write, load_model_files, weights_version
+from .files import atomic_write
+from .runs import load_model_files, weights_version
 
 ONNX_FILE = "model.onnx"
 WEIGHTS_KEY = "lstm_sentiment.weights_sha256"

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from .config import Config, ModelConfig, PretrainConfig
 from .data.vocab import PAD_ID, Vocabulary
 from .errors import UserError
+from .files import read_json
 from .lstm import LSTM
 
 ENCODER = "encoder.safetensors"  # what fine-tuning reads: embedding + both LSTM directions, classifier names
@@ -113,7 +114,6 @@ def batchify(stream: Tensor, streams: int) -> Tensor:
 
 def _language_model_config(lm_dir: Path) -> dict:
     """The saved config of a finished `pretrain` directory (a clear error for anything else)."""
-    from .runs import read_json  # runs imports the classifier; only needed here
 
     if not (lm_dir / ENCODER).exists():
         raise UserError(f"{lm_dir / ENCODER}: missing (is {lm_dir} a finished `lstm-sentiment pretrain` directory?)")

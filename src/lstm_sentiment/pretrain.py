@@ -20,10 +20,11 @@ from .data.prepare import EncodedSplit, load_prepared
 from .data.vocab import PAD_ID
 from .errors import UserError
 from .faults import FaultInjector
+from .files import atomic_write, write_json
 from .language_model import ENCODER, LanguageModel, batchify
 from .output_dir import claim, replace
 from .runner import check_free_space, check_output_dir, epoch_generator, machine_description
-from .runs import CONFIG, HISTORY, METRICS, VOCAB, atomic_write, remove_stale_temporaries, write_json
+from .runs import CONFIG, HISTORY, METRICS, VOCAB, remove_stale_temporaries
 from .runtime import autocast, flush_denormals, resolve_device, set_seed
 from .train import Interrupted, StopRequest
 

@@ -18,9 +18,10 @@ from .errors import UserError
 from .evaluate import evaluate_reviews
 from .explain import explain
 from .explain_view import contribution_spans
+from .files import read_json
 from .plots import NEGATIVE_COLOUR, POSITIVE_COLOUR, plot_by_length, plot_confusion, plot_curves, plot_roc
 from .predict import Predictor
-from .runs import HISTORY, METRICS, read_json
+from .runs import HISTORY, METRICS
 
 
 def _figure(draw) -> str:

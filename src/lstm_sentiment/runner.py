@@ -24,11 +24,12 @@ from .embeddings import ppmi_svd_vectors
 from .errors import UserError
 from .evaluate import SCORING_BATCH_TOKENS, evaluate_split
 from .faults import FaultInjector
+from .files import write_json
 from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
 from .output_dir import claim, replace
 from .plots import plot_confusion, plot_curves
-from .runs import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save_model_files, save_weights, write_json
+from .runs import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save_model_files, save_weights
 from .runtime import cpuinfo_line, flush_denormals, set_seed
 from .train import Checkpointing, Interrupted, fit
 

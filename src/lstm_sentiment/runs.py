@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -17,26 +13,13 @@ from safetensors.torch import save_file
 from .config import FORMAT_VERSION, MAX_PARAMETERS, Config, config_from_dict, missing_keys
 from .data.vocab import Vocabulary
 from .errors import UserError
+from .files import atomic_write, read_json, write_json
 from .integrity import TENSORS_KEY, VOCAB_KEY, tensors_digest, vocab_digest
 from .model import Classifier, build_classifier
 
 WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
 METADATA_KEY = "lstm-sentiment"  # the weights file's metadata: JSON with its format and SHA-256 digests
 HISTORY, METRICS = "history.json", "metrics.json"
-
-
-def current_umask() -> int:
-    """The process's umask, read without changing it where Linux says it (os.umask would, for a moment)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def remove_stale_temporaries(folder: Path) -> int:
@@ -49,34 +32,6 @@ def remove_stale_temporaries(folder: Path) -> int:
                 stale.unlink(missing_ok=True)
                 removed += 1
     return removed
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write through a temporary file, fsync and rename, so readers see the old file or the new one. The file
-    gets the permissions the umask allows (mkstemp alone would leave it readable by its owner only)."""
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        with open(temporary, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(temporary, 0o666 & ~current_umask())
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise UserError(f"disk full while writing {path}; the previous version of the file is intact") from None
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, payload: Any) -> None:
-    atomic_write(path, lambda p: p.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n"))
 
 
 def save_weights(model: torch.nn.Module, path: Path, dtype: torch.dtype | None = None,
@@ -118,19 +73,6 @@ def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, in
         if (run_dir / name).exists():
             write_json(out / name, read_json(run_dir / name))
     return {path.name: path.stat().st_size for path in sorted(out.iterdir()) if path.is_file()}
-
-
-def read_json(path: Path) -> Any:
-    if path.exists() and not path.is_file():  # a FIFO would block the reader forever
-        raise UserError(f"{path}: not a regular file")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing file") from None
-    except RecursionError:
-        raise UserError(f"{path}: unreadable JSON (nested too deeply)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: unreadable JSON ({exc})") from None
 
 
 def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") -> tuple[Classifier, Config, Vocabulary]:

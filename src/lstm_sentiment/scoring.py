@@ -24,8 +24,8 @@ from tqdm import tqdm
 
 from .data.sources import LABEL_NAMES
 from .errors import UserError
+from .files import current_umask
 from .predict import Predictor
-from .runs import current_umask
 
 CHUNK_ROWS = 2048  # rows per model call (and per task for --workers)
 OUTPUT_COLUMNS = ("label", "probability")
