@@ -43,7 +43,7 @@ def process_rate(model_dir: str, precision: str, maxlen: int, reviews: list[str]
     """One of several processes scoring batches of 256 on one thread each (see the README for why)."""
     torch.set_num_threads(1)
     predictor = load_model(model_dir, "cpu", precision)
-    predictor.config.data.maxlen = maxlen
+    predictor.config.data.maxlen = predictor.config.data.eval_maxlen = maxlen  # scoring reads this many tokens
     rng = random.Random(seed)
     for _ in range(3):
         predictor.probabilities(rng.sample(reviews, 256), chunk)
@@ -96,7 +96,7 @@ def main() -> None:
         predictors = {}
         for name, (backend, precision, path) in variants.items():
             predictor = load_model(model_dir, "cpu", precision, backend)
-            predictor.config.data.maxlen = args.maxlen
+            predictor.config.data.maxlen = predictor.config.data.eval_maxlen = args.maxlen
             for lstm in predictor.model.lstms:
                 lstm.path = path
             predictors[name] = predictor

@@ -2,7 +2,8 @@
 # Rebuild the model shipped inside the package (src/lstm_sentiment/default_model) from scratch: the `quick`
 # architecture and schedule, trained on IMDb's training reviews together with the Stanford Sentiment Treebank's
 # training sentences and every labelled phrase of its trees (data.phrases; phrase labels are what teach "not
-# bad"), seed 0; the epoch kept is the one with the lowest validation loss (IMDb reviews of held-out movies plus
+# bad"), each with its five-point label as a soft target (data.treebank_labels = graded: label/4, neutral phrases
+# included; on validation: IMDb 0.9239 and SST-2 dev 0.8555 against 0.9143 and 0.8383 with binary labels), seed 0; the epoch kept is the one with the lowest validation loss (IMDb reviews of held-out movies plus
 # the treebank's dev sentences; the test splits are not read while training). The weights are packed to float16,
 # then the packed model is scored once on both test splits and by `check`, and those numbers become its
 # metrics.json (what `/model` and the page show). About 11 minutes on 2 cores.
@@ -16,7 +17,7 @@ RUN_DIR=${RUN_DIR:-runs/default-model}
 OUT=src/lstm_sentiment/default_model
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   lstm-sentiment train --preset quick --data "$IMDB" --data "$SST" --set data.phrases=true \
-    --set data.treebank_labels="${TREEBANK_LABELS:-binary}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
+    --set data.treebank_labels="${TREEBANK_LABELS:-graded}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
 fi
 lstm-sentiment pack --model "$RUN_DIR" --out "$OUT" --dtype float16 --overwrite
 for split in validation test; do

@@ -44,3 +44,12 @@ def test_predict_without_model_uses_the_shipped_one(capsys):
     assert main(["predict", "--json", "What a wonderful film"]) == 0
     line = json.loads(capsys.readouterr().out)
     assert line["label"] == "positive" and line["probability"] > 0.5
+
+
+def test_the_shipped_model_records_its_data_and_both_test_sets():
+    metrics = json.loads((default_model_dir() / "metrics.json").read_text())
+    assert {source["kind"] for source in metrics["data_sources"]} == {"imdb", "sst"} and metrics["phrases"] is True
+    assert metrics["split"] == "test" and metrics["accuracy"] == metrics["test_sets"]["imdb"]
+    assert 0.5 < metrics["test_sets"]["sst2"] <= 1 and 0 <= metrics["check"]["mft_pass_rate"] <= 1
+    config = json.loads((default_model_dir() / "config.json").read_text())
+    assert config["format_version"] == 2 and config["data"]["treebank_labels"] == "graded"
