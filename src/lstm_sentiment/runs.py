@@ -66,6 +66,8 @@ def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, in
     model, _, vocab = load_model_files(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     raw_config = read_json(run_dir / CONFIG)
+    if not missing_keys(raw_config):  # a config that records every key is the current format, whatever wrote it
+        raw_config["format_version"] = FORMAT_VERSION
     write_json(out / CONFIG, {**raw_config, "weights_dtype": dtype})
     atomic_write(out / VOCAB, vocab.save)
     save_weights(model, out / WEIGHTS, getattr(torch, dtype), vocab=vocab)
