@@ -98,3 +98,12 @@ def test_cli_commands_run_inside_the_block(monkeypatch):
     monkeypatch.setitem(cli.COMMANDS, "presets", lambda args: seen.append(denormals_flushed()) or 0)
     assert cli.main(["presets"]) == 0
     assert seen == [True] and not denormals_flushed()
+
+
+@x86_only
+def test_benchmarks_can_keep_subnormals(monkeypatch):
+    seen = []
+    monkeypatch.setenv("LSTM_SENTIMENT_FLUSH_DENORMALS", "0")
+    monkeypatch.setitem(cli.COMMANDS, "presets", lambda args: seen.append(denormals_flushed()) or 0)
+    assert cli.main(["presets"]) == 0
+    assert seen == [False]

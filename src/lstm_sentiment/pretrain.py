@@ -4,6 +4,7 @@ test split), with progress, checkpoints and exact resume; `train --pretrained DI
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -94,7 +95,7 @@ def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: 
     if resume is None:
         writing = claim(out, options.overwrite)
         options.replaces = str(out) if writing != out else None
-    with flush_denormals():
+    with flush_denormals(os.environ.get("LSTM_SENTIMENT_FLUSH_DENORMALS", "1") != "0"):
         try:
             metrics = _pretrain_run(config, options, writing, progress, resume)
         except Interrupted as stop:
