@@ -78,7 +78,7 @@ def test_training_runs_with_subnormals_flushed(monkeypatch):
     monkeypatch.setattr(runner, "_train_run", fake_run)
     monkeypatch.setattr(runner, "join_cluster", lambda device: type("C", (), {"barrier": lambda self: None})())
     config = type("Config", (), {"train": type("Train", (), {"device": "cpu"})()})()
-    runner.train_run(config, None, None)
+    runner.train_run(config, None, None, resume=object())  # a resumed run: no output directory to claim
     assert seen == [True] and not denormals_flushed()
 
 
@@ -88,7 +88,7 @@ def test_pretraining_runs_with_subnormals_flushed(monkeypatch):
 
     seen = []
     monkeypatch.setattr(pretrain, "_pretrain_run", lambda *args: seen.append(denormals_flushed()) or {})
-    pretrain.pretrain_run(None, None, None)
+    pretrain.pretrain_run(None, None, None, resume=object())
     assert seen == [True] and not denormals_flushed()
 
 
