@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -76,9 +77,11 @@ def test_training_runs_with_subnormals_flushed(monkeypatch):
         return {}
 
     monkeypatch.setattr(runner, "_train_run", fake_run)
-    monkeypatch.setattr(runner, "join_cluster", lambda device: type("C", (), {"barrier": lambda self: None})())
+    monkeypatch.setattr(runner, "join_cluster",
+                        lambda device: type("C", (), {"barrier": lambda self: None, "is_main": True})())
     config = type("Config", (), {"train": type("Train", (), {"device": "cpu"})()})()
-    runner.train_run(config, None, None, resume=object())  # a resumed run: no output directory to claim
+    options = SimpleNamespace(overwrite=False, replaces=None)
+    runner.train_run(config, options, None, resume=object())  # a resumed run: no output directory to claim
     assert seen == [True] and not denormals_flushed()
 
 
@@ -88,7 +91,7 @@ def test_pretraining_runs_with_subnormals_flushed(monkeypatch):
 
     seen = []
     monkeypatch.setattr(pretrain, "_pretrain_run", lambda *args: seen.append(denormals_flushed()) or {})
-    pretrain.pretrain_run(None, None, None, resume=object())
+    pretrain.pretrain_run(None, SimpleNamespace(overwrite=False, replaces=None), None, resume=object())
     assert seen == [True] and not denormals_flushed()
 
 
