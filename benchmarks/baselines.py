@@ -36,7 +36,7 @@ from lstm_sentiment.predict import load_model, resolve_model_dir
 from lstm_sentiment.runtime import cpuinfo_line
 
 RESULTS = Path(__file__).parent / "results" / "baselines.json"
-GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # wide: the chosen C must not sit at an edge
 
 
 class TfidfLogistic:

@@ -55,14 +55,15 @@ def write_json(path: Path, payload: Any) -> None:
     atomic_write(path, lambda p: p.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n"))
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path, what: str = "JSON") -> Any:
+    """The parsed file; every failure is one line naming the file (`what` names the kind: "vocabulary")."""
     if path.exists() and not path.is_file():  # a FIFO would block the reader forever
         raise UserError(f"{path}: not a regular file")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path}: missing file") from None
+        raise UserError(f"{path}: missing {'' if what == 'JSON' else what + ' '}file") from None
     except RecursionError:
-        raise UserError(f"{path}: unreadable JSON (nested too deeply)") from None
+        raise UserError(f"{path}: unreadable {what} (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: unreadable JSON ({exc})") from None
+        raise UserError(f"{path}: unreadable {what} ({exc})") from None

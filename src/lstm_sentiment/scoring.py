@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .data.csv_reviews import read_header
 from .data.sources import LABEL_NAMES
 from .errors import UserError
 from .files import current_umask
@@ -57,12 +58,7 @@ def _rows(handle, source: Path, column: str | None) -> tuple[list[str], int | No
     if column is None:  # one review per line
         return ["review"], None, ((number, [line.rstrip("\r\n")]) for number, line in enumerate(handle, start=1))
     reader = csv.reader(handle)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UserError(f"{source}: empty file (expected a header row with a {column!r} column)") from None
-    except csv.Error as exc:
-        raise UserError(f"{source}, line 1: {exc}") from None
+    header = read_header(reader, source, f"empty file (expected a header row with a {column!r} column)")
     if column not in header:
         raise UserError(f"{source}, line 1: no column {column!r} (columns: {', '.join(header) or 'none'})")
     taken = [name for name in OUTPUT_COLUMNS if name in header]

@@ -17,6 +17,16 @@ def parse_label(value: str) -> int | None:
     return _LABEL_VALUES.get(value.strip().lower())
 
 
+def read_header(reader, source: Path, empty: str) -> list[str]:
+    """The first row of a CSV reader, or one line naming the file: `empty` when there is none."""
+    try:
+        return next(reader)
+    except StopIteration:
+        raise UserError(f"{source}: {empty}") from None
+    except csv.Error as exc:
+        raise UserError(f"{source}:1: unreadable header row ({exc})") from None
+
+
 def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
     """Header row with review|text and sentiment|label columns; an optional `split` column (train/test)."""
     csv.field_size_limit(MAX_REVIEW_BYTES)
@@ -25,12 +35,7 @@ def read_csv(path: Path, skip_bad_rows: bool = False) -> Corpus:
     # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first column's name
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise UserError(f"{path}: empty CSV file (expected a header row)") from None
-        except csv.Error as exc:
-            raise UserError(f"{path}:1: unreadable header row ({exc})") from None
+        header = read_header(reader, path, "empty CSV file (expected a header row)")
         columns = [c.strip().lower() for c in header]
         text_col = next((columns.index(c) for c in _TEXT_COLUMNS if c in columns), None)
         label_col = next((columns.index(c) for c in _LABEL_COLUMNS if c in columns), None)

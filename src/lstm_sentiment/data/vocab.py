@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from ..files import read_json
 from .text import TOKENIZER_VERSION, tokenize
 
 PAD, UNK = "<pad>", "<unk>"
@@ -54,16 +55,7 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
-        if path.exists() and not path.is_file():
-            raise UserError(f"{path}: not a regular file")
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"{path}: missing vocabulary file") from None
-        except RecursionError:
-            raise UserError(f"{path}: unreadable vocabulary (nested too deeply)") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"{path}: unreadable vocabulary ({exc})") from None
+        raw = read_json(path, "vocabulary")
         if not isinstance(raw, dict) or not isinstance(raw.get("tokens"), list):
             raise UserError(f"{path}: not a vocabulary (expected an object with a `tokens` list)")
         version = raw.get("format_version", 0)
