@@ -194,9 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     keep_freed_memory()  # every command that runs the model allocates the same large buffers again and again
     try:
-        # before the first tensor operation, so torch's worker threads inherit it; LSTM_SENTIMENT_FLUSH_DENORMALS=0
-        # keeps subnormals (benchmarks/denormals.py measures the difference)
-        with flush_denormals(os.environ.get("LSTM_SENTIMENT_FLUSH_DENORMALS", "1") != "0"):
+        with flush_denormals():  # before the first tensor operation, so torch's worker threads inherit it
             return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"lstm-sentiment: error: {exc}", file=sys.stderr)

@@ -4,7 +4,6 @@ test split), with progress, checkpoints and exact resume; `train --pretrained DI
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -95,7 +94,7 @@ def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: 
     if resume is None:
         writing = claim(out, options.overwrite)
         options.replaces = str(out) if writing != out else None
-    with flush_denormals(os.environ.get("LSTM_SENTIMENT_FLUSH_DENORMALS", "1") != "0"):
+    with flush_denormals():
         try:
             metrics = _pretrain_run(config, options, writing, progress, resume)
         except Interrupted as stop:

@@ -101,7 +101,7 @@ def train_run(config: Config, options: RunOptions, out: Path, progress: bool = T
             options.replaces = str(out) if writing != out else None
         else:
             writing = out
-        with flush_denormals(os.environ.get("LSTM_SENTIMENT_FLUSH_DENORMALS", "1") != "0"):
+        with flush_denormals():
             try:
                 metrics = _train_run(config, options, writing, progress, resume, started, cluster)
             except Interrupted as stop:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 
 import numpy as np
@@ -27,7 +28,7 @@ def denormals_flushed() -> bool:
 
 
 @contextlib.contextmanager
-def flush_denormals(enabled: bool = True):
+def flush_denormals(enabled: bool | None = None):
     """Treat subnormal floats as zero on the CPU while the block runs, then restore the caller's setting.
 
     As LSTM gates saturate, gradients and activations fall into subnormal floats, which x86 cores compute an order
@@ -35,7 +36,10 @@ def flush_denormals(enabled: bool = True):
     22-25 s with it, with the same validation accuracy to four decimals (issue 19). The setting (x86 FTZ/DAZ) is
     per thread and inherited by threads created later: the command line enters this before the first tensor
     operation, so torch's worker threads start with it; an in-process caller whose thread pool already exists gets
-    it on the calling thread only."""
+    it on the calling thread only. enabled None: on unless LSTM_SENTIMENT_FLUSH_DENORMALS=0 (benchmarks/denormals.py
+    measures both)."""
+    if enabled is None:
+        enabled = os.environ.get("LSTM_SENTIMENT_FLUSH_DENORMALS", "1") != "0"
     if not enabled:
         yield False
         return

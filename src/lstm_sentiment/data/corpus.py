@@ -54,6 +54,14 @@ class Corpus:
     parts: list[Corpus] = field(default_factory=list)
 
 
+def concatenate(parts: list[Reviews]) -> Reviews:
+    """The reviews of every part in order; soft targets kept where any part has them (the labels elsewhere)."""
+    soft = any(p.targets for p in parts)
+    return Reviews([t for p in parts for t in p.texts], [label for p in parts for label in p.labels],
+                   [m for p in parts for m in (p.movies or [""] * len(p))],
+                   [t for p in parts for t in p.target_list()] if soft else [])
+
+
 def decode_utf8(raw: bytes, where: str) -> str:
     try:
         return raw.decode("utf-8")

@@ -19,6 +19,7 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from ..config import DataConfig
 from ..errors import UserError
+from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
 from .text import TOKENIZER_VERSION, tokenize, word_count
 from .vocab import Vocabulary, pad_sequences
@@ -74,13 +75,6 @@ def split_corpus(corpus: Corpus, config: DataConfig, limit: int | None = None) -
         train = balanced_sample(train, limit, config.split_seed)
         validation = balanced_sample(validation, min(n_val, len(validation)), config.split_seed)
     return {"train": train, "validation": validation, "test": splits["test"]}
-
-
-def concatenate(parts: list[Reviews]) -> Reviews:
-    soft = any(p.targets for p in parts)
-    return Reviews([t for p in parts for t in p.texts], [label for p in parts for label in p.labels],
-                   [m for p in parts for m in (p.movies or [""] * len(p))],
-                   [t for p in parts for t in p.target_list()] if soft else [])
 
 
 def _split_source(corpus: Corpus, config: DataConfig) -> dict[str, Reviews]:

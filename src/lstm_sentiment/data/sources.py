@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..errors import UserError
-from .corpus import LABEL_NAMES, MAX_REVIEW_BYTES, NEGATIVE, POSITIVE, UNLABELLED, Corpus, Reviews
+from .corpus import LABEL_NAMES, MAX_REVIEW_BYTES, NEGATIVE, POSITIVE, UNLABELLED, Corpus, Reviews, concatenate
 from .csv_reviews import parse_label, read_csv
 from .imdb import read_archive, read_folder
 from .treebank import binary_examples, is_treebank, read_trees, split_texts
@@ -114,13 +114,7 @@ def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bo
 
 def combine(parts: list[Corpus]) -> Corpus:
     """One corpus of several sources; the parts stay inside so that each is split by its own rules."""
-    merged = [Reviews(), Reviews(), Reviews()]
-    for part in parts:
-        for into, reviews in zip(merged, (part.train, part.test, part.unsup)):
-            targets = reviews.targets or [None] * len(reviews)
-            for text, label, movie, target in zip(reviews.texts, reviews.labels, reviews.movies or [""] * len(reviews),
-                                                  targets):
-                into.add(text, label, movie, target)
+    merged = [concatenate([getattr(part, split) for part in parts]) for split in ("train", "test", "unsup")]
     return Corpus(*merged, os.pathsep.join(part.source for part in parts),
                   has_test_split=any(part.has_test_split for part in parts),
                   skipped_rows=sum(part.skipped_rows for part in parts), parts=parts)
