@@ -31,7 +31,7 @@ def child(keep: bool, steps: int, preset: str) -> dict:
     import torch
 
     from lstm_sentiment.allocator import keep_freed_memory
-    from lstm_sentiment.config import load_preset
+    from lstm_sentiment.config_io import load_preset
     from lstm_sentiment.model import build_classifier
     from lstm_sentiment.runtime import autocast
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstm_sentiment.config import apply_override, load_preset
+from lstm_sentiment.config_io import apply_override, load_preset
 from lstm_sentiment.data.prepare import load_prepared
 from lstm_sentiment.native import lstm_steps
-from lstm_sentiment.runner import RunOptions, train_run
 from lstm_sentiment.runtime import mixed_precision_dtype
+from lstm_sentiment.training_run import RunOptions, train_run
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv-keras"

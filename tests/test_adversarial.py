@@ -9,7 +9,8 @@ import lstm_sentiment.train as train_module
 from lstm_sentiment.adversarial import EmbeddingPerturbation
 from lstm_sentiment.config import ModelConfig, TrainConfig
 from lstm_sentiment.model import SentimentClassifier
-from lstm_sentiment.train import fit
+from lstm_sentiment.objectives import BinaryCrossEntropy
+from lstm_sentiment.train import FitOptions, fit
 
 
 def tiny_classifier() -> SentimentClassifier:
@@ -97,8 +98,10 @@ def test_fit_learns_from_the_clean_and_the_perturbed_batch(monkeypatch):
 
     monkeypatch.setattr(train_module, "make_optimizer",
                         lambda net, cfg, encoder=None: Recorder(net.parameters(), lr=cfg.learning_rate))
-    fit(model, lambda epoch: [(ids, lengths, labels)], 1, lambda: [(ids, lengths, labels)], forward, config,
-        torch.device("cpu"), progress=False, embedding=model.embedding)
+    objective = BinaryCrossEntropy(forward, torch.device("cpu"), config.mixed_precision,
+                                   lambda: [(ids, lengths, labels)])
+    fit(model, objective, lambda epoch: [(ids, lengths, labels)], 1, config, torch.device("cpu"),
+        FitOptions(progress=False, embedding=model.embedding))
     for name, gradient in expected.items():
         assert torch.allclose(seen[name], gradient, atol=1e-6), name
     assert not model.embedding._forward_hooks

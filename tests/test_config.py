@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_sentiment.config import Config, apply_override, config_from_dict, load_config_file, load_preset, preset_names
+from lstm_sentiment.config import Config
+from lstm_sentiment.config_io import apply_override, config_from_dict, load_config_file, load_preset, preset_names
 from lstm_sentiment.errors import UserError
 
 

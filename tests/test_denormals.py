@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from lstm_sentiment import cli, runner
+from lstm_sentiment import cli, training_run
 from lstm_sentiment.runtime import denormals_flushed, flush_denormals
 
 x86_only = pytest.mark.skipif(not torch.set_flush_denormal(False), reason="flushing subnormals is an x86 feature")
@@ -76,12 +76,12 @@ def test_training_runs_with_subnormals_flushed(monkeypatch):
         seen.append(denormals_flushed())
         return {}
 
-    monkeypatch.setattr(runner, "_train_run", fake_run)
-    monkeypatch.setattr(runner, "join_cluster",
+    monkeypatch.setattr(training_run, "_train_run", fake_run)
+    monkeypatch.setattr(training_run, "join_cluster",
                         lambda device: type("C", (), {"barrier": lambda self: None, "is_main": True})())
     config = type("Config", (), {"train": type("Train", (), {"device": "cpu"})()})()
     options = SimpleNamespace(overwrite=False, replaces=None)
-    runner.train_run(config, options, None, resume=object())  # a resumed run: no output directory to claim
+    training_run.train_run(config, options, None, resume=object())  # a resumed run: no output directory to claim
     assert seen == [True] and not denormals_flushed()
 
 

@@ -15,8 +15,8 @@ from conftest import TINY_CONFIG, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.model import EnsembleClassifier, SentimentClassifier, build_classifier, flatten_members
+from lstm_sentiment.model_dir import load_model_files
 from lstm_sentiment.predict import load_model
-from lstm_sentiment.runs import load_model_files
 
 CONFIG = ModelConfig(embedding_dim=6, hidden_sizes=[5], bidirectional=True, pooling="maxmean", members=3)
 REVIEWS = ["a great wonderful film", "an awful boring mess", "fine", "x " * 40]

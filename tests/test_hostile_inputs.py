@@ -309,6 +309,14 @@ def test_a_current_model_missing_a_config_key_is_refused_an_old_one_migrates(mod
     assert main(["predict", "--model", str(old), "fine"]) == 0  # written before the key: its default applies
 
 
+def test_a_format_2_model_lacks_only_the_keys_added_since(model_dir, tmp_path, capsys):
+    two = copied(model_dir, tmp_path / "format2")
+    edit_json(two / "config.json", lambda raw: (raw["data"].pop("negations"), raw.__setitem__("format_version", 2)))
+    assert main(["predict", "--model", str(two), "fine"]) == 0  # data.negations came with format 3
+    edit_json(two / "config.json", lambda raw: raw["data"].pop("eval_maxlen"))
+    assert "missing data.eval_maxlen" in one_line_error(capsys, "predict", "--model", two, "fine")
+
+
 @pytest.mark.parametrize("rows", [1, 2])
 def test_a_csv_with_one_or_two_rows_is_one_line(tmp_path, capsys, rows):
     path = write_csv(tmp_path / "tiny.csv", [("good film", "positive"), ("bad film", "negative")][:rows])

@@ -8,8 +8,8 @@ import torch
 from lstm_sentiment.config import Config, ModelConfig
 from lstm_sentiment.data.vocab import Vocabulary
 from lstm_sentiment.model import SentimentClassifier
+from lstm_sentiment.model_dir import save_model_files
 from lstm_sentiment.predict import load_model
-from lstm_sentiment.runs import save_model_files
 
 
 def batch_both_sides(lengths, steps, vocab_size, seed=0):

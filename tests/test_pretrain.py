@@ -16,12 +16,13 @@ from safetensors.torch import load_file
 
 from conftest import TINY_CONFIG
 from lstm_sentiment.cli import main
-from lstm_sentiment.config import ModelConfig, PretrainConfig, load_config_file
+from lstm_sentiment.config import ModelConfig, PretrainConfig
+from lstm_sentiment.config_io import load_config_file
 from lstm_sentiment.data.vocab import PAD_ID, Vocabulary
 from lstm_sentiment.language_model import ENCODER, LanguageModel, batchify
 from lstm_sentiment.model import SentimentClassifier
 from lstm_sentiment.pretrain import document_stream, windows
-from lstm_sentiment.runner import pretrained_encoder
+from lstm_sentiment.training_run import pretrained_encoder
 from test_resume import run
 
 TINY_PRETRAIN = TINY_CONFIG.replace("[model]", "[model]\nbidirectional = true") + """

@@ -10,7 +10,8 @@ from lstm_sentiment.averaging import WeightAverage
 from lstm_sentiment.checkpoint import Progress, load_checkpoint, save_checkpoint
 from lstm_sentiment.config import TrainConfig
 from lstm_sentiment.errors import UserError
-from lstm_sentiment.train import Checkpointing, fit
+from lstm_sentiment.objectives import BinaryCrossEntropy
+from lstm_sentiment.train import Checkpointing, FitOptions, fit
 
 
 def toy_problem(poison_at: int | None = None):
@@ -33,6 +34,12 @@ def toy_problem(poison_at: int | None = None):
     return model, batches, (lambda: batches(0)), forward
 
 
+def run_fit(model, batches, val, forward, config, **options):
+    """fit with the classifier objective on CPU, without progress bars."""
+    objective = BinaryCrossEntropy(forward, torch.device("cpu"), config.mixed_precision, val)
+    return fit(model, objective, batches, 8, config, torch.device("cpu"), FitOptions(progress=False, **options))
+
+
 def test_non_finite_loss_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
     model, batches, val, forward = toy_problem(poison_at=11)  # epoch 2, step 3
     saved = []
@@ -43,8 +50,7 @@ def test_non_finite_loss_names_the_step_and_keeps_the_last_checkpoint(tmp_path):
 
     config = TrainConfig(epochs=3, learning_rate=0.1)
     with pytest.raises(UserError, match="non-finite loss at epoch 2, step 3"):
-        fit(model, batches, 8, val, forward, config, torch.device("cpu"), progress=False,
-            checkpointing=Checkpointing(save, every_steps=2))
+        run_fit(model, batches, val, forward, config, checkpointing=Checkpointing(save, every_steps=2))
     checkpoint = load_checkpoint(tmp_path)
     assert (checkpoint.progress.epoch, checkpoint.progress.step) == saved[-1] == (2, 2)
     assert all(torch.isfinite(t).all() for t in checkpoint.model.values())
@@ -55,7 +61,7 @@ def test_resuming_in_process_continues_exactly(tmp_path, weight_average):
     config = TrainConfig(epochs=3, learning_rate=0.05, schedule="onecycle", optimizer="adamw",
                          weight_average=weight_average)
     model, batches, val, forward = toy_problem()
-    full = fit(model, batches, 8, val, forward, config, torch.device("cpu"), progress=False)
+    full = run_fit(model, batches, val, forward, config)
 
     model, batches, val, forward = toy_problem()
     states = []
@@ -68,12 +74,10 @@ def test_resuming_in_process_continues_exactly(tmp_path, weight_average):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        fit(model, batches, 8, val, forward, config, torch.device("cpu"), progress=False,
-            checkpointing=Checkpointing(save, every_steps=3))
+        run_fit(model, batches, val, forward, config, checkpointing=Checkpointing(save, every_steps=3))
     model, batches, val, forward = toy_problem()
     torch.manual_seed(123)  # whatever happened since, the checkpoint restores every generator
-    resumed = fit(model, batches, 8, val, forward, config, torch.device("cpu"), progress=False,
-                  resume=load_checkpoint(tmp_path))
+    resumed = run_fit(model, batches, val, forward, config, resume=load_checkpoint(tmp_path))
     assert [row["train_loss"] for row in resumed.history] == [row["train_loss"] for row in full.history]
     for name, tensor in full.best_state.items():
         assert torch.equal(tensor, resumed.best_state[name])
@@ -109,8 +113,8 @@ def test_fit_validates_and_keeps_the_averaged_weights_not_the_raw_ones():
         seen.update(raw={k: v.clone() for k, v in net.state_dict().items()},
                     average={k: v.clone() for k, v in average.items()})
 
-    result = fit(model, batches, 8, val, forward, TrainConfig(epochs=1, learning_rate=0.1, weight_average=0.9),
-                 torch.device("cpu"), progress=False, checkpointing=Checkpointing(save))
+    result = run_fit(model, batches, val, forward, TrainConfig(epochs=1, learning_rate=0.1, weight_average=0.9),
+                     checkpointing=Checkpointing(save))
     assert not torch.equal(seen["raw"]["weight"], seen["average"]["weight"])
     for name, tensor in result.best_state.items():
         assert torch.equal(tensor, seen["average"][name])
@@ -143,5 +147,4 @@ def test_divergence_before_any_checkpoint_does_not_promise_one(tmp_path):
     model, batches, val, forward = toy_problem(poison_at=2)  # epoch 1, step 3: nothing saved yet
     config = TrainConfig(epochs=3, learning_rate=0.1)
     with pytest.raises(UserError, match="no checkpoint had been written yet"):
-        fit(model, batches, 8, val, forward, config, torch.device("cpu"), progress=False,
-            checkpointing=Checkpointing(lambda *args: None, every_steps=0))
+        run_fit(model, batches, val, forward, config, checkpointing=Checkpointing(lambda *args: None, every_steps=0))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Config, layered_config
+from .config import Config
+from .config_io import layered_config
 from .data.prepare import balanced_sample, split_corpus
 from .data.sources import Corpus, load_corpus, resolve_data_path
 from .evaluate import evaluate_reviews
@@ -25,7 +26,7 @@ def make_config(preset: str = "quick", overrides: dict[str, object] | None = Non
 def train(preset: str = "quick", data: str | Path | None = None, out: str | Path = "runs/api",
           overrides: dict[str, object] | None = None, limit: int | None = None, progress: bool = True) -> dict:
     """Train like `lstm-sentiment train`; returns metrics.json's content. The model directory is `out`."""
-    from .runner import RunOptions, train_run
+    from .training_run import RunOptions, train_run
 
     options = RunOptions(str(resolve_data_path(data)), limit=limit, preset=preset)
     return train_run(make_config(preset, overrides), options, Path(out), progress=progress)

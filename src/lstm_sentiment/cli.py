@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .allocator import keep_freed_memory
 from .cli_inspect import plot_data_stats, run_cache, run_check, run_explain, run_report
-from .cli_runs import run_pretrain, run_train
+from .cli_train import run_pretrain, run_train
 from .cli_use import run_export, run_predict, run_serve
 from .errors import UserError
 from .runtime import flush_denormals
@@ -247,8 +247,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_pack(args: argparse.Namespace) -> int:
+    from .model_dir import pack_model
     from .output_dir import claim, replace
-    from .runs import pack_model
 
     model_dir, out = Path(args.model), Path(args.out)
     if out.resolve() == model_dir.resolve():
@@ -264,7 +264,7 @@ def run_pack(args: argparse.Namespace) -> int:
 
 
 def run_presets(args: argparse.Namespace) -> int:
-    from .config import load_preset, preset_names
+    from .config_io import load_preset, preset_names
 
     for name in preset_names():
         config = load_preset(name)

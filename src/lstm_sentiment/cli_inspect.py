@@ -14,8 +14,8 @@ def plot_data_stats(corpus, path: str, maxlen: int | None) -> dict:
     from .data.stats import plot_stats
 
     if maxlen is None:
+        from .model_dir import load_model_files
         from .predict import default_model_dir
-        from .runs import load_model_files
 
         folder = default_model_dir()
         maxlen = load_model_files(folder)[1].data.maxlen if folder else 200
@@ -101,9 +101,9 @@ def run_check(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from .data.sources import resolve_data_path, source_parts
     from .files import read_json
+    from .model_dir import METRICS
     from .predict import load_model, resolve_model_dir
     from .report import build_report
-    from .runs import METRICS
 
     run_dir = resolve_model_dir(args.run_dir)
     predictor = load_model(run_dir, device="auto")

@@ -17,7 +17,7 @@ from torch import nn
 
 from .errors import UserError
 from .files import atomic_write
-from .runs import load_model_files, weights_version
+from .model_dir import load_model_files, weights_version
 
 ONNX_FILE = "model.onnx"
 WEIGHTS_KEY = "lstm_sentiment.weights_sha256"

@@ -14,74 +14,14 @@ b is split into bias_ih + bias_hh), so state dicts move freely between the two.
 
 from __future__ import annotations
 
-import math
-from typing import NamedTuple
-
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .lstm_cell import Gates, LSTMCell, cell_update, init_lstm_weights
 from .recurrence import gate_permutation, run_recurrence
 
-
-class Gates(NamedTuple):
-    """Per-step activations of one layer and direction, each [batch, time, hidden]."""
-
-    input: Tensor  # i_t
-    forget: Tensor  # f_t
-    candidate: Tensor  # C~_t
-    output: Tensor  # o_t
-    cell: Tensor  # C_t
-
-
-def cell_update(gate_inputs: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, ...]]:
-    """One step of the equations given W x_t + U h_{t-1} + b for all four gates ([batch, 4 * hidden])."""
-    i_pre, f_pre, c_pre, o_pre = gate_inputs.chunk(4, dim=-1)
-    i = torch.sigmoid(i_pre)
-    f = torch.sigmoid(f_pre)
-    c_tilde = torch.tanh(c_pre)
-    o = torch.sigmoid(o_pre)
-    c = f * c_prev + i * c_tilde
-    h = o * torch.tanh(c)
-    return h, c, (i, f, c_tilde, o)
-
-
-def init_lstm_weights(weight_ih: Tensor, weight_hh: Tensor, bias_ih: Tensor, bias_hh: Tensor) -> None:
-    """Uniform input weights, orthogonal recurrent blocks (gradients neither explode nor vanish through U at
-    the start), forget-gate bias 1 (the cell remembers by default; Jozefowicz et al. 2015, Keras's default)."""
-    hidden = weight_hh.shape[1]
-    bound = 1.0 / math.sqrt(hidden)
-    with torch.no_grad():
-        nn.init.uniform_(weight_ih, -bound, bound)
-        for block in weight_hh.chunk(4, dim=0):
-            nn.init.orthogonal_(block)
-        bias_ih.zero_()
-        bias_hh.zero_()
-        bias_ih[hidden: 2 * hidden] = 1.0
-
-
-class LSTMCell(nn.Module):
-    """One time step; the reference for teaching and for the per-step baseline."""
-
-    def __init__(self, input_size: int, hidden_size: int):
-        super().__init__()
-        self.input_size, self.hidden_size = input_size, hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
-        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size))
-        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size))
-        init_lstm_weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-
-    def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None,
-                return_gates: bool = False):
-        # x = [batch, input]; h, c = [batch, hidden]
-        if state is None:
-            zeros = x.new_zeros(x.shape[0], self.hidden_size)
-            state = (zeros, zeros)
-        h_prev, c_prev = state
-        gate_inputs = x @ self.weight_ih.t() + self.bias_ih + h_prev @ self.weight_hh.t() + self.bias_hh
-        h, c, gates = cell_update(gate_inputs, c_prev)
-        return ((h, c), gates) if return_gates else (h, c)
+__all__ = ["LSTM", "Gates", "LSTMCell", "cell_update", "init_lstm_weights"]
 
 
 def _gather_time(x: Tensor, index: Tensor) -> Tensor:
@@ -176,7 +116,7 @@ class LSTM(nn.Module):
             zeros = x.new_zeros(self.num_layers * self.num_directions, batch, self.hidden_size)
             state = (zeros, zeros)
         explicit = self.uses_explicit_path(return_gates)
-        both_in_one_call = full and self.bidirectional and not explicit  # no reversing of time, no concatenation
+        reverse_time = None
         if self.bidirectional:  # each row's valid steps back to front (an involution: it also undoes itself)
             reverse_index = None if full else _time_index(lengths, steps, reverse=True)
             reverse_time = (lambda t: t.flip(1)) if full else (lambda t: _gather_time(t, reverse_index))
@@ -184,44 +124,67 @@ class LSTM(nn.Module):
         for layer in range(self.num_layers):
             if self.training and self.dropout > 0:  # one mask per sequence, like Keras's `dropout`
                 layer_input = layer_input * self._mask(layer_input.shape[0], layer_input.shape[-1], x)[:, None]
-            if both_in_one_call:
-                k = 2 * layer
-                weights = self._step_weights(layer, "") + self._step_weights(layer, "_reverse")
-                layer_input, h, c = torch.lstm(layer_input, (state[0][k: k + 2], state[1][k: k + 2]), weights, True,
-                                               1, 0.0, self.training, True, True)
-                h_n.extend(h.unbind(0))
-                c_n.extend(c.unbind(0))
-                all_gates.extend((None, None))
-                continue
-            outputs = []
-            for direction, suffix in enumerate(self._suffixes()):
-                k = layer * self.num_directions + direction
-                seq = layer_input if direction == 0 else reverse_time(layer_input)
-                run = self._explicit_direction if explicit else self._fused_direction
-                out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._step_weights(layer, suffix),
-                                       uniform, return_gates, need_cell_state)
-                if direction == 1:
-                    out = reverse_time(out)
-                    gates = Gates(*(reverse_time(g) for g in gates)) if gates else None
-                outputs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-                all_gates.append(gates)
-            layer_input = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
+            if full and self.bidirectional and not explicit:  # no reversing of time, no concatenation
+                layer_input, h, c = self._fused_both_directions(layer_input, layer, state)
+                gates = (None, None)
+            else:
+                layer_input, h, c, gates = self._layer(layer_input, layer, lengths, state, reverse_time, explicit,
+                                                       uniform, return_gates, need_cell_state)
+            h_n.extend(h)
+            c_n.extend(c)
+            all_gates.extend(gates)
         output = layer_input
         if not full:
-            valid = (torch.arange(steps, device=x.device)[None, :] < lengths[:, None]).unsqueeze(-1)
-            output = output * valid  # padded positions are exactly zero
-            all_gates = [Gates(*(g * valid for g in gates)) for gates in all_gates] if return_gates else all_gates
-        if rotate:  # back to left padding
-            back = _time_index(steps - lengths, steps, reverse=False)
-            output = _gather_time(output, back)
-            all_gates = [Gates(*(_gather_time(g, back) for g in gates)) for gates in all_gates] if return_gates else all_gates
+            output, restored = self._restore_padding(output, all_gates if return_gates else None, lengths, rotate)
+            all_gates = restored if return_gates else all_gates
         if not self.batch_first:
             output = output.transpose(0, 1)
         c_n = torch.stack(c_n) if all(c is not None for c in c_n) else None
         result = (output, (torch.stack(h_n), c_n))
         return (*result, all_gates) if return_gates else result
+
+    def _fused_both_directions(self, layer_input: Tensor, layer: int, state: tuple[Tensor, Tensor]):
+        """Both directions of a layer of full-length rows in one kernel call."""
+        k = 2 * layer
+        weights = self._step_weights(layer, "") + self._step_weights(layer, "_reverse")
+        output, h, c = torch.lstm(layer_input, (state[0][k: k + 2], state[1][k: k + 2]), weights, True,
+                                  1, 0.0, self.training, True, True)
+        return output, h.unbind(0), c.unbind(0)
+
+    def _layer(self, layer_input: Tensor, layer: int, lengths: Tensor, state: tuple[Tensor, Tensor],
+               reverse_time, explicit: bool, uniform: bool, return_gates: bool, need_cell_state: bool):
+        """One layer, direction by direction; the backward direction reads each row's valid steps reversed."""
+        outputs, h_n, c_n, all_gates = [], [], [], []
+        for direction, suffix in enumerate(self._suffixes()):
+            k = layer * self.num_directions + direction
+            seq = layer_input if direction == 0 else reverse_time(layer_input)
+            run = self._explicit_direction if explicit else self._fused_direction
+            out, h, c, gates = run(seq, lengths, state[0][k], state[1][k], self._step_weights(layer, suffix),
+                                   uniform, return_gates, need_cell_state)
+            if direction == 1:
+                out = reverse_time(out)
+                gates = Gates(*(reverse_time(g) for g in gates)) if gates else None
+            outputs.append(out)
+            h_n.append(h)
+            c_n.append(c)
+            all_gates.append(gates)
+        output = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
+        return output, h_n, c_n, all_gates
+
+    @staticmethod
+    def _restore_padding(output: Tensor, all_gates: list | None, lengths: Tensor, rotate: bool):
+        """Zero the padded positions (of the output and any gates) and, for left padding, rotate them back."""
+        steps = output.shape[1]
+        valid = (torch.arange(steps, device=output.device)[None, :] < lengths[:, None]).unsqueeze(-1)
+        output = output * valid  # padded positions are exactly zero
+        if all_gates is not None:
+            all_gates = [Gates(*(g * valid for g in gates)) for gates in all_gates]
+        if rotate:  # back to left padding
+            back = _time_index(steps - lengths, steps, reverse=False)
+            output = _gather_time(output, back)
+            if all_gates is not None:
+                all_gates = [Gates(*(_gather_time(g, back) for g in gates)) for gates in all_gates]
+        return output, all_gates
 
     def _mask(self, batch: int, size: int, like: Tensor, p: float | None = None) -> Tensor:
         p = self.dropout if p is None else p

@@ -16,7 +16,7 @@ from .data.sources import LABEL_NAMES
 from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
 from .model import Classifier
-from .runs import load_model_files, weights_version
+from .model_dir import load_model_files, weights_version
 from .runtime import autocast, resolve_device
 
 

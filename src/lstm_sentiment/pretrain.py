@@ -3,6 +3,7 @@ test split), with progress, checkpoints and exact resume; `train --pretrained DI
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -11,22 +12,21 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import save_file
-from tqdm.auto import tqdm
 
 from .allocator import keep_freed_memory
 from .checkpoint import Checkpoint, Progress, save_checkpoint
-from .config import Config
+from .config import Config, TrainConfig
 from .data.prepare import EncodedSplit, load_prepared
 from .data.vocab import PAD_ID
 from .errors import UserError
 from .faults import FaultInjector
 from .files import atomic_write, write_json
 from .language_model import ENCODER, LanguageModel, batchify
+from .model_dir import CONFIG, HISTORY, METRICS, VOCAB, remove_stale_temporaries
 from .output_dir import claim, replace
-from .runner import check_free_space, check_output_dir, epoch_generator, machine_description
-from .runs import CONFIG, HISTORY, METRICS, VOCAB, remove_stale_temporaries
 from .runtime import autocast, flush_denormals, resolve_device, set_seed
-from .train import Interrupted, StopRequest
+from .train import Checkpointing, FitOptions, Interrupted, fit
+from .training_run import check_free_space, check_output_dir, epoch_generator, machine_description
 
 
 @dataclass
@@ -87,6 +87,48 @@ def save_encoder(model: LanguageModel, path: Path) -> None:
     atomic_write(path, lambda temporary: save_file(tensors, str(temporary)))
 
 
+class LanguageModelObjective:
+    """fit's objective for the bidirectional language model: sampled-softmax loss per window, validated by the
+    full-softmax perplexity of the held-out stream (the loss that selects is its logarithm's stand-in: lower
+    is better either way)."""
+
+    activity, label, unit, validates = "pretraining", "pretrain", "win", True
+
+    def __init__(self, model: LanguageModel, held_out: torch.Tensor, settings, device: torch.device,
+                 mixed_precision: bool, faults: FaultInjector):
+        self.model, self.held_out, self.settings = model, held_out, settings
+        self.device, self.mixed_precision, self.faults = device, mixed_precision, faults
+
+    def loss(self, net, batch):
+        self.faults.reached("step")  # counts windows begun: a kill here loses the step in progress
+        window_f, window_b = batch
+        with autocast(self.device, self.mixed_precision):
+            loss, n = net(window_f, window_b)
+            return loss / n.clamp(min=1), (loss, n)
+
+    def tally(self, loss, outputs) -> tuple[float, int, int]:
+        summed, n = outputs
+        return summed.item(), 0, int(n)
+
+    def validate(self, model) -> tuple[float, dict]:
+        perplexity = evaluate_perplexity(model, self.held_out, self.settings.streams, self.settings.bptt,
+                                         self.device, self.mixed_precision)
+        return perplexity, {"val_perplexity": perplexity}
+
+    def record(self, epoch: int, train: tuple[float, float], validation: dict, learning_rate: float,
+               seconds: float) -> dict:
+        return {"epoch": epoch, "train_sampled_loss": train[0], **validation, "learning_rate": learning_rate,
+                "seconds": round(seconds, 1)}
+
+    def describe(self, row: dict, improved: bool) -> str:
+        return (f"pretrain epoch {row['epoch']}: sampled loss {row['train_sampled_loss']:.4f} | "
+                f"validation perplexity {row['val_perplexity']:.1f} | {row['seconds']:.0f}s")
+
+    def postfix(self, state: Progress, seconds: float) -> dict:
+        tokens = state.step * self.settings.streams * self.settings.bptt
+        return {"loss": f"{state.total_loss / state.count:.3f}", "tok_s": f"{tokens / max(seconds, 1e-9):,.0f}"}
+
+
 def pretrain_run(config: Config, options: PretrainOptions, out: Path, progress: bool = True,
                  resume: Checkpoint | None = None) -> dict:
     keep_freed_memory()
@@ -129,81 +171,38 @@ def _pretrain_run(config: Config, options: PretrainOptions, out: Path, progress:
     if steps < 1:
         raise UserError(f"{options.data_path}: too little text for {settings.streams} streams of "
                         f"{settings.bptt}-token windows")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay,
-                                  fused=True)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=settings.learning_rate,
-                                                    total_steps=settings.epochs * steps, pct_start=0.1)
     check_free_space(out, model)
     faults = FaultInjector()
     saved_run = {"config": config.to_dict(), "options": asdict(options), "kind": "pretrain"}
-    if resume is not None:
-        resume.restore(model, optimizer, scheduler)
-        state = resume.progress
-    else:
-        state = Progress()
+    if resume is None:
         write_json(out / CONFIG, {"kind": "language-model", "vocab_size": data.vocab.size, **config.to_dict()})
         atomic_write(out / VOCAB, data.vocab.save)
-    elapsed_before = state.elapsed
+    elapsed_before = resume.progress.elapsed if resume is not None else 0.0
 
-    def checkpoint() -> None:
-        state.elapsed = elapsed_before + time.perf_counter() - started
-        save_checkpoint(out, model, {}, optimizer, scheduler, state, saved_run, faults)
+    def train_windows(epoch: int):
+        stream = document_stream(flat, config.train.seed, epoch)
+        forward = batchify(stream, settings.streams).to(device)
+        backward = batchify(stream.flip(0), settings.streams).to(device)
+        return itertools.islice(windows(forward, backward, settings.bptt), steps)
 
-    with StopRequest() as stop:
-        while state.epoch <= settings.epochs:
-            epoch = state.epoch
-            model.train()
-            epoch_started = time.perf_counter() - state.epoch_seconds
-            stream = document_stream(flat, config.train.seed, epoch)
-            forward = batchify(stream, settings.streams).to(device)
-            backward = batchify(stream.flip(0), settings.streams).to(device)
-            pairs = list(windows(forward, backward, settings.bptt))[state.step: steps]
-            bar = tqdm(pairs, desc=f"pretrain {epoch}/{settings.epochs}", total=steps, initial=state.step,
-                       unit="win", disable=not progress, mininterval=2.0, dynamic_ncols=True)
-            for window_f, window_b in bar:
-                faults.reached("step")
-                with autocast(device, config.train.mixed_precision):
-                    loss, n = model(window_f, window_b)
-                    mean = loss / n.clamp(min=1)
-                if not torch.isfinite(mean):
-                    raise UserError(f"pretraining diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
-                                    "the last good checkpoint is kept; try a lower pretrain.learning_rate")
-                optimizer.zero_grad(set_to_none=True)
-                mean.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
-                optimizer.step()
-                scheduler.step()
-                state.step += 1
-                state.total_loss += loss.item()
-                state.count += int(n)
-                seconds = time.perf_counter() - epoch_started
-                bar.set_postfix(loss=f"{state.total_loss / state.count:.3f}",
-                                tok_s=f"{state.step * settings.streams * settings.bptt / max(seconds, 1e-9):,.0f}",
-                                refresh=False)
-                every = options.checkpoint_every
-                if stop.requested or (every and state.step % every == 0 and state.step < steps):
-                    state.epoch_seconds = seconds
-                    checkpoint()
-                    if stop.requested:
-                        bar.close()
-                        raise Interrupted(f"stopped at epoch {epoch}, step {state.step}")
-            bar.close()
-            perplexity = evaluate_perplexity(model, held_out, settings.streams, settings.bptt, device,
-                                             config.train.mixed_precision)
-            row = {"epoch": epoch, "train_sampled_loss": state.total_loss / max(state.count, 1),
-                   "val_perplexity": perplexity, "learning_rate": optimizer.param_groups[0]["lr"],
-                   "seconds": round(time.perf_counter() - epoch_started, 1)}
-            if progress:
-                tqdm.write(f"pretrain epoch {epoch}: sampled loss {row['train_sampled_loss']:.4f} | "
-                           f"validation perplexity {perplexity:.1f} | {row['seconds']:.0f}s")
-            state.history.append(row)
-            state.epoch, state.step, state.total_loss, state.count, state.epoch_seconds = epoch + 1, 0, 0.0, 0, 0.0
-            save_encoder(model, out / ENCODER)
-            write_json(out / HISTORY, state.history)
-            checkpoint()
+    def on_epoch_end(row: dict, improved: bool, state: Progress) -> None:
+        save_encoder(model, out / ENCODER)  # the last epoch's encoder, whatever its perplexity
+        write_json(out / HISTORY, state.history)
+
+    def save(net, best_state, optimizer, scheduler, state: Progress, average=None, grad_scaler=None) -> None:
+        save_checkpoint(out, net, {}, optimizer, scheduler, state, saved_run, faults)
+        if state.step == 0:
             faults.reached("epoch-end")
-            if stop.requested:
-                raise Interrupted(f"stopped after epoch {epoch}")
+
+    objective = LanguageModelObjective(model, held_out, settings, device, config.train.mixed_precision, faults)
+    loop = TrainConfig(epochs=settings.epochs, optimizer="adamw", learning_rate=settings.learning_rate,
+                       weight_decay=settings.weight_decay, schedule="onecycle", grad_clip=settings.grad_clip,
+                       mixed_precision=config.train.mixed_precision, weight_average=0.0, adversarial=0.0,
+                       early_stopping_patience=0, device=config.train.device, seed=config.train.seed)
+    result = fit(model, objective, train_windows, steps, loop, device,
+                 FitOptions(on_epoch_end, progress, Checkpointing(save, options.checkpoint_every), resume,
+                            clock_start=started, warmup=0.1, diverged_hint="try a lower pretrain.learning_rate"))
+    state = result.progress
     metrics = {"kind": "language-model", "validation_perplexity": state.history[-1]["val_perplexity"],
                "corpus_tokens": len(flat),
                "training_tokens": steps * settings.streams * settings.bptt * settings.epochs, "epochs": settings.epochs,

@@ -19,9 +19,9 @@ from .evaluate import evaluate_reviews
 from .explain import explain
 from .explain_view import contribution_spans
 from .files import read_json
+from .model_dir import HISTORY, METRICS
 from .plots import NEGATIVE_COLOUR, POSITIVE_COLOUR, plot_by_length, plot_confusion, plot_curves, plot_roc
 from .predict import Predictor
-from .runs import HISTORY, METRICS
 
 
 def _figure(draw) -> str:

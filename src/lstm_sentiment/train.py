@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Self
 
 import torch
@@ -22,21 +22,8 @@ from .checkpoint import Checkpoint, Progress
 from .config import TrainConfig
 from .distributed import Cluster
 from .errors import UserError
-from .runtime import autocast, needs_grad_scaler
-
-# (model, batch) -> (logits, labels); supplied by the caller, so the loop never sees what the model is.
-ForwardFn = Callable[[nn.Module, object], tuple[Tensor, Tensor]]
-
-
-@dataclass
-class EpochRecord:
-    epoch: int
-    train_loss: float
-    train_accuracy: float
-    val_loss: float | None  # None without a validation split
-    val_accuracy: float | None
-    learning_rate: float
-    seconds: float
+from .objectives import Objective
+from .runtime import needs_grad_scaler
 
 
 @dataclass
@@ -60,30 +47,13 @@ def make_optimizer(model: nn.Module, config: TrainConfig, encoder: list[nn.Param
     return kind(groups, lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int,
+                   warmup: float = 0.3):
     if config.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
-                                                   total_steps=max(1, config.epochs * steps_per_epoch))
+                                                   total_steps=max(1, config.epochs * steps_per_epoch),
+                                                   pct_start=warmup)
     return None
-
-
-def evaluate_loss(model: nn.Module, batches: Iterable, forward: ForwardFn, device: torch.device,
-                  mixed_precision: bool, cluster: Cluster | None = None) -> tuple[float, float]:
-    """Mean binary cross-entropy and accuracy over batches (each process's share, summed), without gradients."""
-    model.eval()
-    total_loss, correct, count = 0.0, 0, 0
-    with torch.no_grad(), autocast(device, mixed_precision):
-        for batch in batches:
-            if getattr(batch, "loss_weight", 1.0) == 0:
-                continue  # a stand-in row of a process with no share of this batch
-            logits, labels = forward(model, batch)
-            logits = logits.float()
-            total_loss += nn.functional.binary_cross_entropy_with_logits(
-                logits, labels.float(), reduction="sum").item()
-            correct += int(((logits > 0) == (labels >= 0.5)).sum())
-            count += len(labels)
-    total_loss, correct, count = (cluster or Cluster()).sum(total_loss, correct, count)
-    return total_loss / max(count, 1), correct / max(count, 1)
 
 
 class StopRequest:
@@ -123,47 +93,55 @@ class Checkpointing:
     every_steps: int = 0  # also every N optimizer steps (0: only at the end of each epoch)
 
 
-def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_epoch: int,
-        val_batches: Callable[[], Iterable] | None,
-        forward: ForwardFn, config: TrainConfig, device: torch.device,
-        on_epoch_end: Callable[[EpochRecord, bool, Progress], None] | None = None, progress: bool = True,
-        checkpointing: Checkpointing | None = None, resume: Checkpoint | None = None,
-        clock_start: float | None = None, encoder: list[nn.Parameter] | None = None,
-        cluster: Cluster | None = None, embedding: nn.Module | None = None) -> FitResult:
+@dataclass
+class FitOptions:
+    """What fit does around the steps. `encoder`: pretrained parameters (discriminative learning rate, frozen
+    for config.freeze_encoder_epochs); `cluster`: the processes of a torchrun launch (distributed.py), batches
+    then carry each process's share; `embedding`: the layer whose output config.adversarial perturbs
+    (adversarial training is off without it); `warmup`: the share of a one-cycle schedule spent rising."""
+
+    on_epoch_end: Callable[[dict, bool, Progress], None] | None = None
+    progress: bool = True
+    checkpointing: Checkpointing | None = None
+    resume: Checkpoint | None = None
+    clock_start: float | None = None  # Progress.elapsed counts from here (default: now)
+    encoder: list[nn.Parameter] | None = None
+    cluster: Cluster | None = None
+    embedding: nn.Module | None = None
+    warmup: float = 0.3
+    diverged_hint: str = "try a lower learning rate"
+
+
+def fit(model: nn.Module, objective: Objective, train_batches: Callable[[int], Iterable], steps_per_epoch: int,
+        config: TrainConfig, device: torch.device, options: FitOptions | None = None) -> FitResult:
     """Train for config.epochs; keep the weights of the epoch with the lowest validation loss (with
     config.weight_average, the averaged weights are the ones validated, kept and shown to on_epoch_end).
-    Without val_batches (a final refit) every epoch counts as an improvement, so the last one is kept.
+    Without validation (a final refit) every epoch counts as an improvement, so the last one is kept.
 
     train_batches(epoch) must give the same batches for the same epoch every time: resuming skips the batches
-    a checkpoint had already done. With `resume`, every state (weights, optimizer, schedule, random generators,
-    running sums) continues from the checkpoint, so the run ends exactly as an uninterrupted one would.
-    Progress.elapsed counts from clock_start (default: now), plus the time of earlier sessions.
-    `encoder`: pretrained parameters (discriminative learning rate, frozen for config.freeze_encoder_epochs).
-    `cluster`: the processes of a torchrun launch (distributed.py); batches then carry each process's share.
-    `embedding`: the layer whose output config.adversarial perturbs (adversarial training is off without it).
+    a checkpoint had already done. With options.resume, every state (weights, optimizer, schedule, random
+    generators, running sums) continues from the checkpoint, so the run ends exactly as an uninterrupted one
+    would. Progress.elapsed counts from options.clock_start, plus the time of earlier sessions.
     """
-    cluster = cluster or Cluster(device=device)
-    progress = progress and cluster.is_main
+    options = options or FitOptions()
+    cluster, checkpointing, encoder = options.cluster or Cluster(device=device), options.checkpointing, options.encoder
+    progress = options.progress and cluster.is_main
     optimizer = make_optimizer(model, config, encoder)
-    scheduler = make_scheduler(optimizer, config, steps_per_epoch)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch, options.warmup)
     scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(device, config.mixed_precision) else None
-    if resume is not None:
-        best_state = resume.restore(model, optimizer, scheduler, scaler)
-        state = resume.progress
+    if options.resume is not None:
+        best_state = options.resume.restore(model, optimizer, scheduler, scaler)
+        state = options.resume.progress
     else:
         best_state, state = copy.deepcopy(model.state_dict()), Progress()
     average = None
     if config.weight_average > 0:
-        average = WeightAverage(model, config.weight_average, resume.average if resume is not None else None)
-    perturbation = (EmbeddingPerturbation(embedding, config.adversarial)
-                    if embedding is not None and config.adversarial else None)
-    session_started = time.perf_counter() if clock_start is None else clock_start
+        average = WeightAverage(model, config.weight_average,
+                                options.resume.average if options.resume is not None else None)
+    perturbation = (EmbeddingPerturbation(options.embedding, config.adversarial)
+                    if options.embedding is not None and config.adversarial else None)
+    session_started = time.perf_counter() if options.clock_start is None else options.clock_start
     elapsed_before = state.elapsed
-
-    def batch_loss(net: nn.Module, batch) -> tuple[Tensor, Tensor, Tensor]:
-        with autocast(device, config.mixed_precision):
-            logits, labels = forward(net, batch)
-            return nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float()), logits, labels
 
     def backward(loss: Tensor, weight: float) -> None:
         (scaler.scale(loss * weight) if scaler else loss * weight).backward()
@@ -174,6 +152,66 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
             checkpointing.save(model, best_state, optimizer, scheduler, state,
                                average.state_dict() if average else None, scaler.state_dict() if scaler else None)
 
+    def step(net: nn.Module, batch, epoch: int) -> None:
+        weight = getattr(batch, "loss_weight", 1.0)
+        loss, outputs = objective.loss(net, batch)
+        if not torch.isfinite(loss):
+            every = checkpointing.every_steps if checkpointing else 0
+            saved = checkpointing is not None and (bool(state.history) or 0 < every <= state.step)
+            kept = "the last good checkpoint is kept" if saved else "no checkpoint had been written yet"
+            raise UserError(f"{objective.activity} diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
+                            f"{kept}; {options.diverged_hint}")
+        optimizer.zero_grad(set_to_none=True)
+        adversarial = perturbation is not None and perturbation.armed()
+        # with a second pass, DDP averages the gradients once, after both
+        with net.no_sync() if adversarial and hasattr(net, "no_sync") else nullcontext():
+            backward(loss, weight)
+        if adversarial:
+            with perturbation.perturbed():
+                adversarial_loss = objective.loss(net, batch)[0]
+            backward(adversarial_loss, weight)
+        if scaler:
+            scaler.unscale_(optimizer)
+        if config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        if scaler:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        if scheduler:
+            scheduler.step()
+        state.step += 1
+        if average:
+            average.update(model, (epoch - 1) * steps_per_epoch + state.step)
+        if weight > 0:
+            total, correct, count = objective.tally(loss, outputs)
+            state.total_loss, state.correct, state.count = (state.total_loss + total, state.correct + correct,
+                                                            state.count + count)
+
+    def end_epoch(epoch: int, started: float) -> tuple[dict, bool]:
+        with average.applied(model) if average else nullcontext():
+            val_loss, validation = objective.validate(model) if objective.validates else (None, {})
+            total_loss, correct, count = cluster.sum(state.total_loss, state.correct, state.count)
+            row = objective.record(epoch, (total_loss / max(count, 1), correct / max(count, 1)), validation,
+                                   optimizer.param_groups[0]["lr"], time.perf_counter() - started)
+            improved = val_loss is None or val_loss < state.best_loss
+            if improved:
+                state.best_epoch, state.stale = epoch, 0
+                if val_loss is not None:
+                    state.best_loss = val_loss
+                nonlocal best_state
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                state.stale += 1
+            if progress:
+                tqdm.write(objective.describe(row, improved))
+            state.history.append(row)
+            state.elapsed = elapsed_before + time.perf_counter() - session_started
+            if options.on_epoch_end:
+                options.on_epoch_end(row, improved, state)
+        return row, improved
+
     with StopRequest() as stop, perturbation or nullcontext():
         while state.epoch <= config.epochs:
             epoch = state.epoch
@@ -183,46 +221,13 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
             net = cluster.wrap(model)  # after the freeze decision: DDP syncs the parameters that learn
             started = time.perf_counter() - state.epoch_seconds
             batches = itertools.islice(train_batches(epoch), state.step, None)
-            bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", total=steps_per_epoch,
-                       initial=state.step, disable=not progress, mininterval=1.0, dynamic_ncols=True)
+            bar = tqdm(batches, desc=f"{objective.label} {epoch}/{config.epochs}", unit=objective.unit,
+                       total=steps_per_epoch, initial=state.step, disable=not progress, mininterval=1.0,
+                       dynamic_ncols=True)
             for batch in bar:
-                weight = getattr(batch, "loss_weight", 1.0)
-                loss, logits, labels = batch_loss(net, batch)
-                if not torch.isfinite(loss):
-                    every = checkpointing.every_steps if checkpointing else 0
-                    saved = checkpointing is not None and (bool(state.history) or 0 < every <= state.step)
-                    kept = "the last good checkpoint is kept" if saved else "no checkpoint had been written yet"
-                    raise UserError(f"training diverged: non-finite loss at epoch {epoch}, step {state.step + 1}; "
-                                    f"{kept}; try a lower learning rate")
-                optimizer.zero_grad(set_to_none=True)
-                adversarial = perturbation is not None and perturbation.armed()
-                # with a second pass, DDP averages the gradients once, after both
-                with net.no_sync() if adversarial and hasattr(net, "no_sync") else nullcontext():
-                    backward(loss, weight)
-                if adversarial:
-                    with perturbation.perturbed():
-                        adversarial_loss = batch_loss(net, batch)[0]
-                    backward(adversarial_loss, weight)
-                if scaler:
-                    scaler.unscale_(optimizer)
-                if config.grad_clip > 0:
-                    nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-                if scaler:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                if scheduler:
-                    scheduler.step()
-                state.step += 1
-                if average:
-                    average.update(model, (epoch - 1) * steps_per_epoch + state.step)
-                if weight > 0:
-                    state.total_loss += loss.item() * len(labels)
-                    state.correct += int(((logits.detach() > 0) == (labels >= 0.5)).sum())
-                    state.count += len(labels)
-                bar.set_postfix(loss=f"{state.total_loss / state.count:.4f}", acc=f"{state.correct / state.count:.4f}",
-                                refresh=False)
+                step(net, batch, epoch)
+                if state.count:
+                    bar.set_postfix(objective.postfix(state, time.perf_counter() - started), refresh=False)
                 every = checkpointing.every_steps if checkpointing else 0
                 requested = cluster.any(stop.requested)  # every process stops at the same step
                 if requested or (every and state.step % every == 0 and state.step < steps_per_epoch):
@@ -232,31 +237,7 @@ def fit(model: nn.Module, train_batches: Callable[[int], Iterable], steps_per_ep
                         bar.close()
                         raise Interrupted(f"stopped at epoch {epoch}, step {state.step}")
             bar.close()
-            with average.applied(model) if average else nullcontext():
-                val_loss, val_accuracy = (evaluate_loss(model, val_batches(), forward, device,
-                                                        config.mixed_precision, cluster)
-                                          if val_batches else (None, None))
-                total_loss, correct, count = cluster.sum(state.total_loss, state.correct, state.count)
-                record = EpochRecord(epoch, total_loss / max(count, 1), correct / max(count, 1),
-                                     val_loss, val_accuracy, optimizer.param_groups[0]["lr"],
-                                     time.perf_counter() - started)
-                improved = val_loss is None or val_loss < state.best_loss
-                if improved:
-                    state.best_epoch, state.stale = epoch, 0
-                    if val_loss is not None:
-                        state.best_loss = val_loss
-                    best_state = copy.deepcopy(model.state_dict())
-                else:
-                    state.stale += 1
-                if progress:
-                    validated = (f"val loss {val_loss:.4f} acc {val_accuracy:.4f}" if val_loss is not None
-                                 else "no validation (refit)")
-                    tqdm.write(f"epoch {epoch}: train loss {record.train_loss:.4f} acc {record.train_accuracy:.4f} | "
-                               f"{validated} | {record.seconds:.0f}s" + (" *best*" if improved and val_loss is not None else ""))
-                state.history.append(asdict(record))
-                state.elapsed = elapsed_before + time.perf_counter() - session_started
-                if on_epoch_end:
-                    on_epoch_end(record, improved, state)
+            end_epoch(epoch, started)
             state.epoch, state.step, state.total_loss, state.correct, state.count = epoch + 1, 0, 0.0, 0, 0
             state.epoch_seconds = 0.0
             stopping = bool(config.early_stopping_patience and state.stale >= config.early_stopping_patience)

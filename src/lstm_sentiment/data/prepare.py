@@ -184,7 +184,7 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
     corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows, phrases=config.phrases,
-                         graded=config.treebank_labels == "graded")
+                         graded=config.treebank_labels == "graded", negations=config.negations)
     unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials
     vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None, vocab)
     if use_cache:

@@ -90,17 +90,18 @@ def data_fingerprint(path: Path) -> str:
 
 
 def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bool = False,
-                phrases: bool = False, graded: bool = False) -> Corpus:
+                phrases: bool = False, graded: bool = False, negations: int = 0) -> Corpus:
     """phrases: a treebank's training trees also give every labelled phrase; graded: its training examples keep
-    their five-point labels as soft targets, neutral ones included (both ignored by other sources)."""
+    their five-point labels as soft targets, neutral ones included; negations: negated copula phrases per clear
+    one (all three ignored by other sources)."""
     parts = source_parts(path)
     if len(parts) > 1:
-        return combine([load_corpus(part, include_unsup, skip_bad_rows, phrases, graded) for part in parts])
+        return combine([load_corpus(part, include_unsup, skip_bad_rows, phrases, graded, negations) for part in parts])
     path = Path(path)
     if not os.access(path, os.R_OK):
         raise UserError(f"cannot read data path {path}")
     if is_treebank(path):
-        return read_treebank(path, phrases, graded)
+        return read_treebank(path, phrases, graded, negations)
     if path.is_dir():
         return read_folder(path, include_unsup)
     name = path.name.lower()
@@ -120,7 +121,7 @@ def combine(parts: list[Corpus]) -> Corpus:
                   skipped_rows=sum(part.skipped_rows for part in parts), parts=parts)
 
 
-def read_treebank(path: Path, phrases: bool = False, graded: bool = False) -> Corpus:
+def read_treebank(path: Path, phrases: bool = False, graded: bool = False, negations: int = 0) -> Corpus:
     """Sentences of the official train/dev/test trees (binary, neutral dropped); phrases: also every labelled
     phrase of the training trees; graded: training examples carry label/4 as their target, neutral ones too
     (validation and test stay binary, as SST-2)."""
@@ -128,7 +129,8 @@ def read_treebank(path: Path, phrases: bool = False, graded: bool = False) -> Co
     for split, (where, lines) in split_texts(path).items():
         trees = list(read_trees(iter(lines), where))
         reviews = Reviews()
-        for text, label, target in binary_examples(trees, phrases and split == "train", graded and split == "train"):
+        train = split == "train"
+        for text, label, target in binary_examples(trees, phrases and train, graded and train, negations * train):
             reviews.add(text, label, target=target)
         if not reviews.texts:
             raise UserError(f"{where}: no sentence with a non-neutral label")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from .negation import negated_examples
 
 SPLIT_FILES = {"train": "train.txt", "validation": "dev.txt", "test": "test.txt"}
 _TOKEN = re.compile(r"\(|\)|[^\s()]+")
@@ -136,11 +137,12 @@ def _decode(raw: bytes, where: str) -> str:
         raise UserError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
-def binary_examples(trees: list[list[Phrase]], phrases: bool,
-                    graded: bool = False) -> list[tuple[str, int, float | None]]:
+def binary_examples(trees: list[list[Phrase]], phrases: bool, graded: bool = False,
+                    negations: int = 0) -> list[tuple[str, int, float | None]]:
     """(text, 0/1, target) for every non-neutral sentence; with phrases, then every non-neutral phrase not seen
     before. graded: neutral examples are kept too and every target is label/4 (0, 0.25, 0.5, 0.75, 1), so that
-    "not bad" (often labelled neutral) teaches "not negative" instead of being dropped; target None otherwise."""
+    "not bad" (often labelled neutral) teaches "not negative" instead of being dropped; target None otherwise.
+    negations: that many negated variants of each clear copula phrase (data/negation.py), after the rest."""
     examples, seen = [], set()
 
     def keep(phrase: Phrase) -> None:
@@ -159,4 +161,9 @@ def binary_examples(trees: list[list[Phrase]], phrases: bool,
                 if phrase.text not in seen:
                     seen.add(phrase.text)
                     keep(phrase)
+    for tree in trees if negations else []:
+        for text, target in negated_examples(tree, negations):
+            if text not in seen:
+                seen.add(text)
+                examples.append((text, int(target > 0.5), target if graded else None))
     return examples

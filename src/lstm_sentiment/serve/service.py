@@ -14,8 +14,8 @@ import torch
 from ..data.text import tokenize
 from ..errors import UserError
 from ..explain import Explanation, explain
+from ..model_dir import METRICS, weights_version
 from ..predict import Predictor, load_model, resolve_model_dir
-from ..runs import METRICS, weights_version
 from .batcher import MicroBatcher
 from .settings import ServeSettings
 

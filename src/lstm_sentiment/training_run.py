@@ -27,11 +27,12 @@ from .faults import FaultInjector
 from .files import write_json
 from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
+from .model_dir import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save_model_files, save_weights
+from .objectives import BinaryCrossEntropy
 from .output_dir import claim, replace
 from .plots import plot_confusion, plot_curves
-from .runs import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save_model_files, save_weights
 from .runtime import cpuinfo_line, flush_denormals, set_seed
-from .train import Checkpointing, Interrupted, fit
+from .train import Checkpointing, FitOptions, Interrupted, fit
 
 
 def check_output_dir(out: Path) -> None:
@@ -184,10 +185,9 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         save_model_files(out, None, config, data.vocab)
     saved_run = {"config": config.to_dict(), "options": asdict(options)}
 
-    def on_epoch_end(record, improved: bool, state: Progress) -> None:
+    def on_epoch_end(row: dict, improved: bool, state: Progress) -> None:
         if not cluster.is_main:
             return
-        row = state.history[-1]
         row["elapsed_seconds"] = round(state.elapsed - state.excluded, 1)
         if options.time_to_accuracy is not None:
             tracking_started = time.perf_counter()
@@ -207,10 +207,12 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
             faults.reached("epoch-end")
 
     steps = math.ceil(len(train_split) / config.train.batch_size)
-    result = fit(model, train_batches, steps, val_batches if validating else None, forward, config.train, device,
-                 on_epoch_end, progress, checkpointing=Checkpointing(save, options.checkpoint_every), resume=resume,
-                 clock_start=started, encoder=encoder, cluster=cluster,
-                 embedding=model.embedding if config.train.adversarial else None)
+    objective = BinaryCrossEntropy(forward, device, config.train.mixed_precision,
+                                   val_batches if validating else None, cluster)
+    result = fit(model, objective, train_batches, steps, config.train, device,
+                 FitOptions(on_epoch_end, progress, Checkpointing(save, options.checkpoint_every), resume,
+                            clock_start=started, encoder=encoder, cluster=cluster,
+                            embedding=model.embedding if config.train.adversarial else None))
     if not cluster.is_main:
         return None  # rank 0 tests the model and writes the results
     history = result.history

@@ -10,7 +10,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from .config import FORMAT_VERSION, MAX_PARAMETERS, Config, config_from_dict, missing_keys
+from .config import FORMAT_VERSION, MAX_PARAMETERS, Config, keys_newer_than
+from .config_io import config_from_dict, missing_keys
 from .data.vocab import Vocabulary
 from .errors import UserError
 from .files import atomic_write, read_json, write_json
@@ -91,7 +92,8 @@ def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") ->
     if version > FORMAT_VERSION:
         raise UserError(f"{run_dir / CONFIG}: format version {version} is newer than this "
                         f"lstm-sentiment supports ({FORMAT_VERSION}); upgrade the package")
-    absent = missing_keys(raw) if version >= 2 else []  # format 1 predates some keys: their defaults apply
+    # format 1 predates some keys, and later formats added some: their defaults apply
+    absent = sorted(set(missing_keys(raw)) - keys_newer_than(version)) if version >= 2 else []
     if absent:
         raise UserError(f"{run_dir / CONFIG}: missing {', '.join(absent)} (format {version} records every key; "
                         "was the file edited?)")

@@ -13,7 +13,7 @@ from .errors import UserError
 
 def resolve_config(args: argparse.Namespace, base=None):
     """The preset or config file (or `base`), then --epochs/--seed/--device, then every --set."""
-    from .config import layered_config
+    from .config_io import layered_config
 
     default = "best" if args.command == "pretrain" else "seed000"
     preset = args.preset or (default if not args.config and base is None else None)
@@ -44,7 +44,7 @@ def interrupted(stop: Exception, command: str, out: Path) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from .runner import RunOptions, train_run
+    from .training_run import RunOptions, train_run
 
     if args.no_test and args.time_to_accuracy is not None:
         raise UserError("--time-to-accuracy measures the test split; it cannot be combined with --no-test")
@@ -112,8 +112,8 @@ def resume_arguments(args: argparse.Namespace, options_type=None):
     """The saved config and options of the run to resume; anything on the command line that would change the
     config is refused, naming the keys."""
     from .checkpoint import config_differences, load_checkpoint
-    from .config import config_from_dict
-    from .runner import RunOptions
+    from .config_io import config_from_dict
+    from .training_run import RunOptions
 
     if args.out and Path(args.out) != Path(args.resume):
         raise UserError("--resume continues in its own directory; leave out --out")
