@@ -1,9 +1,11 @@
-"""Seeding, device choice and mixed precision: the few decisions every command shares."""
+"""Seeding, device choice, mixed precision and float modes, and the machine's description: the few decisions
+every command shares about where it runs."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import random
 
 import numpy as np
@@ -104,3 +106,13 @@ def cpuinfo_line(prefix: str) -> str | None:
     except OSError:
         return None
     return line.split(":", 1)[1].strip() if line and ":" in line else None
+
+
+def machine_description() -> str:
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__.split('+')[0]}"
+
+
+def cpu_name() -> str:
+    return cpuinfo_line("model name") or f"{platform.machine()} CPU"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import platform
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -31,7 +30,7 @@ from .model_dir import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save
 from .objectives import BinaryCrossEntropy
 from .output_dir import claim, replace
 from .plots import plot_confusion, plot_curves
-from .runtime import cpuinfo_line, flush_denormals, set_seed
+from .runtime import flush_denormals, machine_description, set_seed
 from .train import Checkpointing, FitOptions, Interrupted, fit
 
 
@@ -55,16 +54,6 @@ def check_free_space(out: Path, model: torch.nn.Module) -> None:
     if free < needed:
         raise UserError(f"not enough free disk space in {out}: a run of this model needs about "
                         f"{needed / 1e6:.0f} MB, {free / 1e6:.0f} MB are free")
-
-
-def machine_description() -> str:
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name()
-    return f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__.split('+')[0]}"
-
-
-def cpu_name() -> str:
-    return cpuinfo_line("model name") or f"{platform.machine()} CPU"
 
 
 @dataclass
@@ -125,60 +114,13 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         remove_stale_temporaries(out)
     set_seed(config.train.seed)
     device = cluster.device
-    data_path = Path(options.data_path)
-    word_vectors = config.model.embedding_init == "ppmi"
-    if not cluster.is_main:
-        cluster.barrier()  # rank 0 prepares (and caches) the data first; the others then read the cache
-    # a classifier fine-tuned from a language model reads text with the language model's vocabulary
-    vocab = pretrained_vocabulary(Path(options.pretrained)) if options.pretrained else None
-    data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache,
-                         unlabelled=word_vectors, vocab=vocab)
-    if cluster.is_main:
-        cluster.barrier()
+    data = prepare_run_data(config, options, cluster)
     validating = config.data.validation_split > 0  # 0: a final refit on every training review, last epoch kept
-    if not len(data.splits["train"]) or (validating and not len(data.splits["validation"])):
-        raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
-    if not validating and options.final_split == "validation":
-        raise UserError("data.validation_split = 0 holds out no validation reviews to report on; "
-                        "leave out --no-test (a refit is tested once, at the end)")
-    model = build_classifier(config.model, data.vocab.size)
-    if word_vectors and resume is None:
-        vectors = ppmi_svd_vectors(data.unlabelled_ids, data.vocab.size, config.model.embedding_dim,
-                                   config.model.embedding_window, seed=config.train.seed)
-        with torch.no_grad():
-            for classifier in classifiers_in(model):
-                classifier.embedding.weight.copy_(torch.from_numpy(vectors))
-    encoder = None
-    if options.pretrained:
-        encoder = pretrained_encoder(model, Path(options.pretrained), config, data.vocab, load=resume is None)
-    model = model.to(device)
+    model, encoder = build_run_model(config, options, data, resume is None, device)
     if cluster.active and not cluster.is_main:
         torch.manual_seed(config.train.seed + 7919 * cluster.rank)  # own dropout masks; weights come from rank 0
-    train_split, val_split = data.splits["train"], data.splits["validation"]
     faults = FaultInjector()  # inert unless LSTM_SENTIMENT_FAULT is set (reliability tests)
-
-    def forward(net: torch.nn.Module, batch: Batch):
-        if net.training:
-            faults.reached("step")  # counts training batches begun: a kill here loses the step in progress
-        batch = batch.to(device)
-        return flatten_members(net(batch.ids, batch.lengths, "right"), batch.labels)
-
-    def shares(split, order):
-        for index in order:  # every process builds the same global batches and takes its share of each
-            mine, weight = cluster.share(index)
-            batch = make_batch(split, mine, config.data.padding)
-            batch.loss_weight = weight
-            yield batch
-
-    def train_batches(epoch: int):
-        return shares(train_split, batch_order(train_split.lengths, config.train.batch_size, shuffle=True,
-                                               bucket=config.train.bucket_by_length,
-                                               generator=epoch_generator(config.train.seed, epoch)))
-
-    def val_batches():
-        return shares(val_split, batch_order(val_split.lengths, 256, shuffle=False, bucket=True, generator=None,
-                                             max_tokens=SCORING_BATCH_TOKENS))
-
+    train_batches, val_batches, forward = batch_streams(config, data, cluster, device, faults)
     if cluster.is_main:
         check_free_space(out, model)
     if resume is None and cluster.is_main:  # weights follow after the first epoch, then when validation improves
@@ -206,7 +148,7 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         if state.step == 0:
             faults.reached("epoch-end")
 
-    steps = math.ceil(len(train_split) / config.train.batch_size)
+    steps = math.ceil(len(data.splits["train"]) / config.train.batch_size)
     objective = BinaryCrossEntropy(forward, device, config.train.mixed_precision,
                                    val_batches if validating else None, cluster)
     result = fit(model, objective, train_batches, steps, config.train, device,
@@ -215,24 +157,102 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
                             embedding=model.embedding if config.train.adversarial else None))
     if not cluster.is_main:
         return None  # rank 0 tests the model and writes the results
-    history = result.history
     model.load_state_dict(result.best_state)
-    final_metrics, _ = evaluate_split(model, data.splits[options.final_split], config.data.padding, device,
-                                      config.train.mixed_precision)
-    best = history[result.best_epoch - 1]
-    before = resume.progress.elapsed if resume else 0.0
+    metrics = final_metrics(config, options, data, model, result, device, validating)
+    metrics["seconds"] = round((resume.progress.elapsed if resume else 0.0) + time.perf_counter() - started
+                               - result.progress.excluded, 1)
+    metrics["resumed"] = resume is not None
+    write_json(out / METRICS, metrics)
+    title = f"{out.name}: {options.final_split} accuracy {metrics['accuracy']:.4f}"
+    plot_curves(result.history, out / "curves.png", title=title)
+    plot_confusion(metrics["confusion_matrix"], out / "confusion.png")
+    return metrics
+
+
+def prepare_run_data(config: Config, options: RunOptions, cluster: Cluster):
+    """The prepared splits (rank 0 prepares and caches them first; the other processes then read the cache),
+    checked to hold enough reviews for what the run will do with them."""
+    data_path = Path(options.data_path)
+    if not cluster.is_main:
+        cluster.barrier()
+    # a classifier fine-tuned from a language model reads text with the language model's vocabulary
+    vocab = pretrained_vocabulary(Path(options.pretrained)) if options.pretrained else None
+    data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache,
+                         unlabelled=config.model.embedding_init == "ppmi", vocab=vocab)
+    if cluster.is_main:
+        cluster.barrier()
+    validating = config.data.validation_split > 0
+    if not len(data.splits["train"]) or (validating and not len(data.splits["validation"])):
+        raise UserError(f"{data_path}: not enough labelled reviews to train and validate")
+    if not validating and options.final_split == "validation":
+        raise UserError("data.validation_split = 0 holds out no validation reviews to report on; "
+                        "leave out --no-test (a refit is tested once, at the end)")
+    return data
+
+
+def build_run_model(config: Config, options: RunOptions, data, new: bool, device: torch.device):
+    """The classifier, its word vectors or pretrained encoder loaded on a new run (a resumed run gets all its
+    weights from the checkpoint), and the encoder's parameters (None without --pretrained)."""
+    model = build_classifier(config.model, data.vocab.size)
+    if config.model.embedding_init == "ppmi" and new:
+        vectors = ppmi_svd_vectors(data.unlabelled_ids, data.vocab.size, config.model.embedding_dim,
+                                   config.model.embedding_window, seed=config.train.seed)
+        with torch.no_grad():
+            for classifier in classifiers_in(model):
+                classifier.embedding.weight.copy_(torch.from_numpy(vectors))
+    encoder = None
+    if options.pretrained:
+        encoder = pretrained_encoder(model, Path(options.pretrained), config, data.vocab, load=new)
+    return model.to(device), encoder
+
+
+def batch_streams(config: Config, data, cluster: Cluster, device: torch.device, faults: FaultInjector):
+    """train_batches(epoch), val_batches() and forward(net, batch) for fit: every process builds the same
+    global batches (seeded per epoch) and takes its share of each."""
+    train_split, val_split = data.splits["train"], data.splits["validation"]
+
+    def forward(net: torch.nn.Module, batch: Batch):
+        if net.training:
+            faults.reached("step")  # counts training batches begun: a kill here loses the step in progress
+        batch = batch.to(device)
+        return flatten_members(net(batch.ids, batch.lengths, "right"), batch.labels)
+
+    def shares(split, order):
+        for index in order:
+            mine, weight = cluster.share(index)
+            batch = make_batch(split, mine, config.data.padding)
+            batch.loss_weight = weight
+            yield batch
+
+    def train_batches(epoch: int):
+        return shares(train_split, batch_order(train_split.lengths, config.train.batch_size, shuffle=True,
+                                               bucket=config.train.bucket_by_length,
+                                               generator=epoch_generator(config.train.seed, epoch)))
+
+    def val_batches():
+        return shares(val_split, batch_order(val_split.lengths, 256, shuffle=False, bucket=True, generator=None,
+                                             max_tokens=SCORING_BATCH_TOKENS))
+
+    return train_batches, val_batches, forward
+
+
+def final_metrics(config: Config, options: RunOptions, data, model, result, device: torch.device,
+                  validating: bool) -> dict:
+    """metrics.json: the kept weights scored once on the final split, with what the run saw and did."""
+    scored, _ = evaluate_split(model, data.splits[options.final_split], config.data.padding, device,
+                               config.train.mixed_precision)
+    best = result.history[result.best_epoch - 1]
+    data_path = Path(options.data_path)
     metrics = {
-        **final_metrics,
+        **scored,
         "split": options.final_split,
         "preset": options.preset,
         "best_epoch": result.best_epoch,
-        "epochs_run": len(history),
+        "epochs_run": len(result.history),
         "stopped_early": result.stopped_early,
-        "validation": ({"loss": best["val_loss"], "accuracy": best["val_accuracy"], "n": len(val_split)}
-                       if validating else None),
-        "train_size": len(train_split),
-        "seconds": round(before + time.perf_counter() - started - result.progress.excluded, 1),
-        "resumed": resume is not None,
+        "validation": ({"loss": best["val_loss"], "accuracy": best["val_accuracy"],
+                        "n": len(data.splits["validation"])} if validating else None),
+        "train_size": len(data.splits["train"]),
         "machine": machine_description(),
         "device": str(device),
         "seed": config.train.seed,
@@ -240,15 +260,12 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
         # which data the model saw: one entry per source, e.g. [{"path": ..., "kind": "imdb"}, {"kind": "sst"}]
         "data_sources": [{"path": str(part), "kind": source_kind(part)} for part in source_parts(data_path)],
         "phrases": config.data.phrases,
+        "negations": config.data.negations,
         "training_examples": len(data.splits["train"]),
         "limit": options.limit,
     }
     if options.time_to_accuracy is not None:
-        metrics["time_to_accuracy"] = time_to_accuracy_summary(history, options.time_to_accuracy)
-    write_json(out / METRICS, metrics)
-    title = f"{out.name}: {options.final_split} accuracy {metrics['accuracy']:.4f}"
-    plot_curves(history, out / "curves.png", title=title)
-    plot_confusion(metrics["confusion_matrix"], out / "confusion.png")
+        metrics["time_to_accuracy"] = time_to_accuracy_summary(result.history, options.time_to_accuracy)
     return metrics
 
 
