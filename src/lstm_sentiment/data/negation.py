@@ -72,21 +72,28 @@ def _mirrors(rest: str) -> bool:
             and words[0] not in ("not", "never", "no", "n't", "hardly", "barely", "nothing", "neither"))
 
 
-def negated_examples(tree: list[Phrase], copies: int) -> Iterator[tuple[str, float]]:
-    """(text, target) for each clear copula phrase of one tree and, where it carries the sentence, the sentence;
-    copies (1-3) negator variants each, chosen by a hash of the text so that the output is deterministic."""
+def clear_copula_phrases(tree: list[Phrase]) -> Iterator[tuple[Phrase, bool]]:
+    """(phrase, carries the sentence) for each copula phrase of one tree whose negation mirrors it: its label and
+    its complement's agree and are not neutral. It carries the sentence when the sentence agrees too, holds it
+    once and is not much longer than it."""
     labels = {phrase.text: phrase.label for phrase in tree}
     root = tree[0]
     for phrase in tree[1:]:
         copula, _, rest = phrase.text.partition(" ")
         if copula.lower() not in COPULAS or rest not in labels or not _mirrors(rest):
             continue
-        if not _agrees(phrase.label, labels[rest]):
-            continue
+        if _agrees(phrase.label, labels[rest]):
+            yield phrase, (_agrees(root.label, phrase.label) and root.text.count(phrase.text) == 1
+                           and len(phrase.text.split()) >= SENTENCE_SHARE * len(root.text.split()))
+
+
+def negated_examples(tree: list[Phrase], copies: int) -> Iterator[tuple[str, float]]:
+    """(text, target) for each clear copula phrase of one tree and, where it carries the sentence, the sentence;
+    copies (1-3) negator variants each, chosen by a hash of the text so that the output is deterministic."""
+    root = tree[0]
+    for phrase, carries_sentence in clear_copula_phrases(tree):
         first = zlib.crc32(phrase.text.encode())
         target = negated_target(phrase.label)
-        carries_sentence = (_agrees(root.label, phrase.label) and root.text.count(phrase.text) == 1
-                            and len(phrase.text.split()) >= SENTENCE_SHARE * len(root.text.split()))
         made = set()
         for copy in range(copies):
             negated = negate_copula(phrase.text, first + copy)

@@ -1,0 +1,68 @@
+"""Negation on validation data: the treebank's dev trees, negated by data/negation.py's rule, scored per model.
+
+    python benchmarks/negation_validation.py --sst trainDevTestTrees_PTB.zip --model shipped=default \\
+        --model neg3=runs/neg3 [--out benchmarks/results/negation_validation.json]
+
+`check` is a test suite: choosing models on it would tune them to its templates. This set is for choosing: the
+clear copula phrases of the dev trees ("is a delight"), each negated three ways ("is not / isn't / is never a
+delight"), and the sentences those phrases carry, with the label of the negation's target (negated negative ->
+positive). The originals are scored too, as a control: a model that is right on them and wrong on their
+negations reads the opinion word and ignores the "not". The test trees are never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lstm_sentiment.data.negation import clear_copula_phrases, negated_examples
+from lstm_sentiment.data.treebank import read_trees, split_texts
+from lstm_sentiment.predict import load_model, resolve_model_dir
+
+
+def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
+    """'negated negative', 'negated positive' and the 'originals' they negate, as (text, expected label)."""
+    where, lines = split_texts(sst)["validation"]
+    sets: dict[str, list[tuple[str, int]]] = {"negated negative": [], "negated positive": [], "originals": []}
+    seen = set()
+    for tree in read_trees(iter(lines), where):
+        for text, target in negated_examples(tree, copies=3):
+            if text not in seen:
+                seen.add(text)
+                sets["negated negative" if target > 0.5 else "negated positive"].append((text, int(target > 0.5)))
+        for phrase, _ in clear_copula_phrases(tree):
+            if phrase.text not in seen:
+                seen.add(phrase.text)
+                sets["originals"].append((phrase.text, int(phrase.label > 2)))
+    return sets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sst", required=True, help="trainDevTestTrees_PTB.zip or its folder")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR", required=True,
+                        help="a model directory (NAME=default: the shipped model); repeatable")
+    parser.add_argument("--out", help="write the table as JSON here")
+    args = parser.parse_args()
+    sets = dev_sets(Path(args.sst))
+    rows = {}
+    for spec in args.model:
+        name, _, directory = spec.partition("=")
+        predictor = load_model(resolve_model_dir(None if directory == "default" else directory))
+        rows[name] = {}
+        for set_name, examples in sets.items():
+            probabilities = predictor.probabilities([text for text, _ in examples], batch_size=256)
+            correct = sum(int(p > 0.5) == label for p, (_, label) in zip(probabilities, examples))
+            rows[name][set_name] = correct / max(len(examples), 1)
+    print(f"{'model':<16}" + "".join(f"{name:>20}" for name in sets))
+    print(f"{'(cases)':<16}" + "".join(f"{len(examples):>20}" for examples in sets.values()))
+    for name, row in rows.items():
+        print(f"{name:<16}" + "".join(f"{row[set_name]:>20.3f}" for set_name in sets))
+    if args.out:
+        Path(args.out).write_text(json.dumps({"cases": {k: len(v) for k, v in sets.items()}, "accuracy": rows},
+                                             indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
