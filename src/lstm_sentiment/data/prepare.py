@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
-from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from ..config import DataConfig
 from ..errors import UserError
@@ -100,6 +99,9 @@ def _stratified_split(reviews: Reviews, fraction: float, seed: int) -> tuple[Rev
                         "needs at least one review (give more rows, or a `split` column)")
     index = np.arange(len(reviews))
     stratify = reviews.labels if min(np.bincount(reviews.labels, minlength=2)) >= 2 else None
+    from sklearn.model_selection import train_test_split  # here: scikit-learn takes 0.9 s to import, and
+    # predict/serve, which import this module for its types, never split
+
     keep, held = train_test_split(index, test_size=fraction, random_state=seed, stratify=stratify)
     return _take(reviews, np.sort(keep)), _take(reviews, np.sort(held))
 
@@ -108,6 +110,8 @@ def _movie_split(reviews: Reviews, fraction: float, seed: int) -> tuple[Reviews,
     """Hold out whole movies, as IMDb's own train/test split does, stratified by label: validation then measures
     reviews of unseen movies (a random split lets movie-specific words leak from training into validation)."""
     folds = max(2, round(1 / fraction))
+    from sklearn.model_selection import StratifiedGroupKFold  # lazily, as train_test_split above
+
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     keep, held = next(splitter.split(np.zeros(len(reviews)), reviews.labels, groups=reviews.movies))
     return _take(reviews, np.sort(keep)), _take(reviews, np.sort(held))
