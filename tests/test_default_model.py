@@ -52,4 +52,5 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert metrics["split"] == "test" and metrics["accuracy"] == metrics["test_sets"]["imdb"]
     assert 0.5 < metrics["test_sets"]["sst2"] <= 1 and 0 <= metrics["check"]["mft_pass_rate"] <= 1
     config = json.loads((default_model_dir() / "config.json").read_text())
-    assert config["format_version"] == 2 and config["data"]["treebank_labels"] == "graded"
+    assert config["format_version"] == 3 and config["data"]["treebank_labels"] == "graded"
+    assert config["data"]["negations"] == metrics["negations"] == 3

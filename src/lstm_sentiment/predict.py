@@ -98,8 +98,12 @@ class Predictor:
         """P(positive) per text, scored in length-sorted chunks (see length_chunks)."""
         if isinstance(texts, str):
             texts = [texts]
-        ids, lengths = self.encode(list(texts))
-        out = np.empty(len(texts), dtype=np.float64)
+        return self.probabilities_of(*self.encode(list(texts)), batch_size)
+
+    def probabilities_of(self, ids: torch.Tensor, lengths: torch.Tensor, batch_size: int = 32) -> np.ndarray:
+        """P(positive) per encoded row (what encode returns): the model's half of probabilities, which file
+        scoring runs while the next chunk is being tokenised."""
+        out = np.empty(len(lengths), dtype=np.float64)
         order = torch.argsort(lengths, descending=True)
         with torch.inference_mode(), autocast(self.device, self.precision == "bfloat16"):
             for chunk in length_chunks(lengths[order], batch_size):

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,22 +78,34 @@ def _rows(handle, source: Path, column: str | None) -> tuple[list[str], int | No
 
 def label_texts(predictor: Predictor, texts: list[str]) -> list[tuple[str, str]]:
     """(label, probability) cells per text; empty texts get empty cells."""
+    return label_encoded(predictor, encode_texts(predictor, texts))
+
+
+def encode_texts(predictor: Predictor, texts: list[str]):
+    """(number of texts, indices of the non-empty ones, their ids and lengths): the tokenising half."""
     scored = [k for k, text in enumerate(texts) if text.strip()]
-    probabilities = predictor.probabilities([texts[k] for k in scored]) if scored else []
-    cells = [("", "")] * len(texts)
+    return len(texts), scored, predictor.encode([texts[k] for k in scored]) if scored else None
+
+
+def label_encoded(predictor: Predictor, encoded) -> list[tuple[str, str]]:
+    """The model's half: cells for what encode_texts gave."""
+    count, scored, tensors = encoded
+    probabilities = predictor.probabilities_of(*tensors) if scored else []
+    cells = [("", "")] * count
     for k, probability in zip(scored, probabilities):
         cells[k] = (LABEL_NAMES[int(probability >= 0.5)], f"{probability:.6f}")
     return cells
 
 
-class _Done:
-    """A result computed on the spot, shaped like a Future."""
+class _Overlapped:
+    """A chunk tokenised on a helper thread while the model scores the one before (tokenising holds the GIL,
+    the model's kernels release it: on 2 cores the two halves overlap); scored when its result is asked for."""
 
-    def __init__(self, value):
-        self._value = value
+    def __init__(self, predictor: Predictor, encoding):
+        self._predictor, self._encoding = predictor, encoding
 
     def result(self):
-        return self._value
+        return label_encoded(self._predictor, self._encoding.result())
 
 
 _worker_predictor: Predictor | None = None  # set once in each pool process by _start_worker; nowhere else
@@ -120,7 +132,8 @@ def _label_in_worker(texts: list[str]) -> list[tuple[str, str]]:
 def _labeller(predictor: Predictor, workers: int):
     """submit(texts) -> a future of label_texts(texts): here, or in `workers` processes with a model each."""
     if workers <= 1:
-        yield lambda texts: _Done(label_texts(predictor, texts))
+        with ThreadPoolExecutor(1, thread_name_prefix="tokenise") as encoder:
+            yield lambda texts: _Overlapped(predictor, encoder.submit(encode_texts, predictor, texts))
         return
     context = multiprocessing.get_context("spawn")
     arguments = (str(predictor.source), predictor.precision, "onnx" if predictor.onnx is not None else "torch",
@@ -162,6 +175,7 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
             writer = csv.writer(written)
             writer.writerow([*header, *OUTPUT_COLUMNS])
             pending: deque = deque()
+            in_flight = 2 if workers == 1 else 2 * workers - 1  # in process: one tokenising, one waiting
 
             def write_oldest() -> None:
                 chunk, future = pending.popleft()
@@ -174,7 +188,7 @@ def score_file(predictor: Predictor, source: Path, out: Path, column: str | None
 
             def flush(chunk: list[list[str]]) -> None:
                 pending.append((chunk, submit([row[text_index or 0] for row in chunk])))
-                while len(pending) > 2 * workers - 1:  # bounded: memory stays flat however big the file
+                while len(pending) > in_flight:  # bounded: memory stays flat however big the file
                     write_oldest()
 
             chunk: list[list[str]] = []
