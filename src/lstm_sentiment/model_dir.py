@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -76,6 +77,23 @@ def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, in
         if (run_dir / name).exists():
             write_json(out / name, read_json(run_dir / name))
     return {path.name: path.stat().st_size for path in sorted(out.iterdir()) if path.is_file()}
+
+
+def default_model_dir() -> Path | None:
+    """The small model shipped inside the package, if this installation has one."""
+    folder = Path(str(resources.files("lstm_sentiment") / "default_model"))
+    return folder if (folder / "model.safetensors").exists() else None
+
+
+def resolve_model_dir(path: str | Path | None) -> Path:
+    """The model directory a command uses: the one given, else the shipped default model."""
+    if path:
+        return Path(path)
+    default = default_model_dir()
+    if default is None:
+        raise UserError("no --model given and this installation ships no default model; "
+                        "train one with `lstm-sentiment train --out RUN_DIR` and pass --model RUN_DIR")
+    return default
 
 
 def load_model_files(run_dir: str | Path, device: torch.device | str = "cpu") -> tuple[Classifier, Config, Vocabulary]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,9 @@ from .data.sources import LABEL_NAMES
 from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
 from .model import Classifier
-from .model_dir import load_model_files, weights_version
+from .model_dir import default_model_dir, load_model_files, resolve_model_dir, weights_version
+
+__all__ = ["BACKENDS", "Prediction", "Predictor", "default_model_dir", "load_model", "resolve_model_dir"]
 from .runtime import autocast, resolve_device
 
 
@@ -28,22 +29,6 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def default_model_dir() -> Path | None:
-    """The small model shipped inside the package, if this installation has one."""
-    folder = Path(str(resources.files("lstm_sentiment") / "default_model"))
-    return folder if (folder / "model.safetensors").exists() else None
-
-
-def resolve_model_dir(path: str | Path | None) -> Path:
-    if path:
-        return Path(path)
-    default = default_model_dir()
-    if default is None:
-        raise UserError("no --model given and this installation ships no default model; "
-                        "train one with `lstm-sentiment train --out RUN_DIR` and pass --model RUN_DIR")
-    return default
 
 
 PRECISIONS = ("float32", "bfloat16")
