@@ -12,9 +12,10 @@ from .errors import UserError
 # 2: a model's config.json records every key, and a missing one is refused. Format 1 files (written before keys
 # such as data.eval_maxlen or model.members existed) take the defaults, each of which reproduces what models
 # did before the key was added.
-# 3: adds data.negations; a format 2 file lacks it and gets its default (0: what format 2 models did).
-FORMAT_VERSION = 3
-KEYS_ADDED = {3: ("data.negations",)}  # format -> keys that files of earlier formats may lack
+# 3: adds data.negations; 4: train.virtual_adversarial and train.entropy_minimisation. An older file lacks the
+# keys added since and gets their defaults (0: what the models of its format did).
+FORMAT_VERSION = 4
+KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation")}
 SECTIONS = ("data", "model", "train", "pretrain")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -155,6 +156,12 @@ class TrainConfig:
     # this far (relative to the review's embedded norm) in the direction that raises the loss most. Doubles the
     # cost of every step in which the embedding learns. 0 = off.
     adversarial: float = 0.0
+    # Virtual adversarial training (semi_supervised.py): each step also takes a batch of unlabelled reviews (the
+    # archive's unsup reviews and the training reviews without labels) and adds KL(p(x) || p(x + r)), r of this
+    # size relative to the embedded review, found by one power iteration. About 3 extra passes a step. 0 = off.
+    virtual_adversarial: float = 0.0
+    # Entropy minimisation: this weight times the entropy of the predictions on that unlabelled batch. 0 = off.
+    entropy_minimisation: float = 0.0
 
     def validate(self) -> None:
         _check(1 <= self.epochs <= LIMITS["epochs"], f"train.epochs must be in [1, {LIMITS['epochs']:,}]")
@@ -169,6 +176,13 @@ class TrainConfig:
         _check(0 <= self.freeze_encoder_epochs < self.epochs, "train.freeze_encoder_epochs must be in [0, epochs)")
         _check(0.0 <= self.weight_average < 1.0, "train.weight_average must be in [0, 1)")
         _check(0.0 <= self.adversarial < 1.0, "train.adversarial must be in [0, 1)")
+        _check(0.0 <= self.virtual_adversarial < 1.0, "train.virtual_adversarial must be in [0, 1)")
+        _check(0.0 <= self.entropy_minimisation <= 10.0, "train.entropy_minimisation must be in [0, 10]")
+
+    @property
+    def semi_supervised(self) -> bool:
+        """Whether training also reads unlabelled reviews."""
+        return self.virtual_adversarial > 0 or self.entropy_minimisation > 0
 
 
 @dataclass
@@ -214,6 +228,9 @@ class Config:
                f"({4 * parameters / 1e9:,.0f} GB), more than the limit of {MAX_PARAMETERS:,}; check model sizes")
         _check(self.model.members == 1 or self.train.adversarial == 0,
                "train.adversarial works on a single classifier; set model.members = 1 or train.adversarial = 0")
+        _check(self.model.members == 1 or not self.train.semi_supervised,
+               "train.virtual_adversarial and train.entropy_minimisation work on a single classifier; set "
+               "model.members = 1")
         return self
 
     def to_dict(self) -> dict[str, Any]:

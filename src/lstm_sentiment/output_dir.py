@@ -82,3 +82,25 @@ def _exchange(first: Path, second: Path) -> bool:
     renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
     at_cwd = -100
     return renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE) == 0
+
+
+def check_output_dir(out: Path) -> None:
+    """Fail before training, not after it, when the run directory cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output path {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create output directory {out}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise UserError(f"output directory {out} is not writable")
+
+
+def check_free_space(out: Path, model) -> None:
+    """A checkpoint holds the weights, the best weights and two optimizer moments (float32), and is written
+    next to the previous one; with the model file that is about 32 bytes per parameter, plus room for plots."""
+    needed = 32 * sum(p.numel() for p in model.parameters()) + 5_000_000
+    free = shutil.disk_usage(out).free
+    if free < needed:
+        raise UserError(f"not enough free disk space in {out}: a run of this model needs about "
+                        f"{needed / 1e6:.0f} MB, {free / 1e6:.0f} MB are free")

@@ -23,10 +23,10 @@ from .faults import FaultInjector
 from .files import atomic_write, write_json
 from .language_model import ENCODER, LanguageModel, batchify
 from .model_dir import CONFIG, HISTORY, METRICS, VOCAB, remove_stale_temporaries
-from .output_dir import claim, replace
+from .output_dir import check_free_space, check_output_dir, claim, replace
 from .runtime import autocast, flush_denormals, machine_description, resolve_device, set_seed
 from .train import Checkpointing, FitOptions, Interrupted, fit
-from .training_run import check_free_space, check_output_dir, epoch_generator
+from .training_run import epoch_generator
 
 
 @dataclass

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,33 +25,11 @@ from .files import write_json
 from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
 from .model_dir import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save_model_files, save_weights
-from .objectives import BinaryCrossEntropy
-from .output_dir import claim, replace
+from .output_dir import check_free_space, check_output_dir, claim, replace
 from .plots import plot_confusion, plot_curves
 from .runtime import flush_denormals, machine_description, set_seed
+from .semi_supervised import UnlabelledReviews, classifier_objective
 from .train import Checkpointing, FitOptions, Interrupted, fit
-
-
-def check_output_dir(out: Path) -> None:
-    """Fail before training, not after it, when the run directory cannot be written."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"output path {out} exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create output directory {out}: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise UserError(f"output directory {out} is not writable")
-
-
-def check_free_space(out: Path, model: torch.nn.Module) -> None:
-    """A checkpoint holds the weights, the best weights and two optimizer moments (float32), and is written
-    next to the previous one; with the model file that is about 32 bytes per parameter, plus room for plots."""
-    needed = 32 * sum(p.numel() for p in model.parameters()) + 5_000_000
-    free = shutil.disk_usage(out).free
-    if free < needed:
-        raise UserError(f"not enough free disk space in {out}: a run of this model needs about "
-                        f"{needed / 1e6:.0f} MB, {free / 1e6:.0f} MB are free")
 
 
 @dataclass
@@ -149,8 +125,8 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
             faults.reached("epoch-end")
 
     steps = math.ceil(len(data.splits["train"]) / config.train.batch_size)
-    objective = BinaryCrossEntropy(forward, device, config.train.mixed_precision,
-                                   val_batches if validating else None, cluster)
+    objective = classifier_objective(config.train, forward, device, val_batches if validating else None, cluster,
+                                     model)
     result = fit(model, objective, train_batches, steps, config.train, device,
                  FitOptions(on_epoch_end, progress, Checkpointing(save, options.checkpoint_every), resume,
                             clock_start=started, encoder=encoder, cluster=cluster,
@@ -178,7 +154,7 @@ def prepare_run_data(config: Config, options: RunOptions, cluster: Cluster):
     # a classifier fine-tuned from a language model reads text with the language model's vocabulary
     vocab = pretrained_vocabulary(Path(options.pretrained)) if options.pretrained else None
     data = load_prepared(data_path, config.data, limit=options.limit, use_cache=options.use_cache,
-                         unlabelled=config.model.embedding_init == "ppmi", vocab=vocab)
+                         unlabelled=config.model.embedding_init == "ppmi" or config.train.semi_supervised, vocab=vocab)
     if cluster.is_main:
         cluster.barrier()
     validating = config.data.validation_split > 0
@@ -217,17 +193,23 @@ def batch_streams(config: Config, data, cluster: Cluster, device: torch.device, 
         batch = batch.to(device)
         return flatten_members(net(batch.ids, batch.lengths, "right"), batch.labels)
 
-    def shares(split, order):
+    unlabelled = (UnlabelledReviews(data.unlabelled_ids, config.data.maxlen) if config.train.semi_supervised
+                  else None)
+
+    def shares(split, order, unlabelled_generator=None):
         for index in order:
             mine, weight = cluster.share(index)
             batch = make_batch(split, mine, config.data.padding)
             batch.loss_weight = weight
+            if unlabelled_generator is not None:  # drawn in step order: a resumed run replays the same ones
+                batch.unlabelled = unlabelled.batch(config.train.batch_size, unlabelled_generator)
             yield batch
 
     def train_batches(epoch: int):
+        generator = epoch_generator(config.train.seed + 7, epoch) if unlabelled is not None else None
         return shares(train_split, batch_order(train_split.lengths, config.train.batch_size, shuffle=True,
                                                bucket=config.train.bucket_by_length,
-                                               generator=epoch_generator(config.train.seed, epoch)))
+                                               generator=epoch_generator(config.train.seed, epoch)), generator)
 
     def val_batches():
         return shares(val_split, batch_order(val_split.lengths, 256, shuffle=False, bucket=True, generator=None,
