@@ -13,8 +13,14 @@ from conftest import TINY_CONFIG
 from lstm_sentiment.config import Config, ModelConfig, TrainConfig
 from lstm_sentiment.errors import UserError
 from lstm_sentiment.model import SentimentClassifier
-from lstm_sentiment.semi_supervised import (SemiSupervised, UnlabelledReviews, binary_entropy, binary_kl,
-                                            logits_of_embedded, virtual_adversarial_loss)
+from lstm_sentiment.semi_supervised import (
+    SemiSupervised,
+    UnlabelledReviews,
+    binary_entropy,
+    binary_kl,
+    logits_of_embedded,
+    virtual_adversarial_loss,
+)
 from test_resume import fingerprint, run, train_command
 
 
@@ -72,7 +78,7 @@ def test_the_objective_adds_its_terms_only_in_training_and_with_an_unlabelled_ba
     class Batch:
         ids, lengths, labels = torch.randint(2, 20, (4, 5)), torch.full((4,), 5), torch.tensor([1, 0, 1, 1])
 
-    forward = lambda net, batch: (net(batch.ids, batch.lengths, "right"), batch.labels)  # noqa: E731
+    forward = lambda net, batch: (net(batch.ids, batch.lengths, "right"), batch.labels)
     plain = SemiSupervised(forward, torch.device("cpu"), False, model=model, epsilon=0.0)
     semi = SemiSupervised(forward, torch.device("cpu"), False, model=model, epsilon=0.3, entropy_weight=1.0)
     base = float(plain.loss(model, Batch)[0])

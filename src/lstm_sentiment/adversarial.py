@@ -50,9 +50,8 @@ class EmbeddingPerturbation:
         """Inside, the embedding layer's output carries the adversarial perturbation of the last clean pass."""
         embedded, gradient = self._recorded.detach().float(), self._recorded.grad.detach().float()
         self._recorded = None
-        dims = tuple(range(1, embedded.dim()))
         gradient = torch.nan_to_num(gradient, nan=0.0, posinf=0.0, neginf=0.0)  # a skipped fp16 step's inf
-        scale = self.epsilon * _norm(embedded, dims) / _norm(gradient, dims).clamp(min=1e-12)
+        scale = self.epsilon * review_norm(embedded) / review_norm(gradient).clamp(min=1e-12)
         self._perturbation = gradient * scale
         try:
             yield
@@ -60,5 +59,6 @@ class EmbeddingPerturbation:
             self._perturbation = None
 
 
-def _norm(x: Tensor, dims: tuple[int, ...]) -> Tensor:
-    return x.pow(2).sum(dim=dims, keepdim=True).sqrt()
+def review_norm(x: Tensor) -> Tensor:
+    """The Euclidean norm of each review's embedded sequence ([batch, ...] -> [batch, 1, ...])."""
+    return x.pow(2).sum(dim=tuple(range(1, x.dim())), keepdim=True).sqrt()

@@ -16,9 +16,9 @@ from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
 from .model import Classifier
 from .model_dir import default_model_dir, load_model_files, resolve_model_dir, weights_version
+from .runtime import autocast, resolve_device
 
 __all__ = ["BACKENDS", "Prediction", "Predictor", "default_model_dir", "load_model", "resolve_model_dir"]
-from .runtime import autocast, resolve_device
 
 
 @dataclass

@@ -198,7 +198,7 @@ def _pretrain_run(config: Config, options: PretrainOptions, out: Path, progress:
     loop = TrainConfig(epochs=settings.epochs, optimizer="adamw", learning_rate=settings.learning_rate,
                        weight_decay=settings.weight_decay, schedule="onecycle", grad_clip=settings.grad_clip,
                        mixed_precision=config.train.mixed_precision, weight_average=0.0, adversarial=0.0,
-                       early_stopping_patience=0, device=config.train.device, seed=config.train.seed)
+                       early_stopping_patience=0)
     result = fit(model, objective, train_windows, steps, loop, device,
                  FitOptions(on_epoch_end, progress, Checkpointing(save, options.checkpoint_every), resume,
                             clock_start=started, warmup=0.1, diverged_hint="try a lower pretrain.learning_rate"))

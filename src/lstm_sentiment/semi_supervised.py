@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .adversarial import review_norm
 from .data.vocab import PAD_ID
 from .errors import UserError
 from .objectives import BinaryCrossEntropy
@@ -39,10 +40,6 @@ def binary_entropy(logits: Tensor) -> Tensor:
     return -(p * nn.functional.logsigmoid(logits) + (1 - p) * nn.functional.logsigmoid(-logits)).mean()
 
 
-def _per_review_norm(x: Tensor) -> Tensor:
-    return x.pow(2).sum(dim=(1, 2), keepdim=True).sqrt()
-
-
 def logits_of_embedded(model: nn.Module, embedded: Tensor, lengths: Tensor, padding_side: str) -> Tensor:
     outputs, final, _ = model.encode_embedded(embedded, lengths, padding_side)
     return model.classify(outputs, final, lengths, padding_side)
@@ -56,14 +53,14 @@ def virtual_adversarial_loss(model: nn.Module, ids: Tensor, lengths: Tensor, eps
     valid = (ids != PAD_ID).unsqueeze(-1).to(embedded.dtype)
     with torch.no_grad():
         clean = logits_of_embedded(model, embedded, lengths, padding_side).float()
-    scale = _per_review_norm(embedded.detach().float())
+    scale = review_norm(embedded.detach().float())
     probe = torch.randn(embedded.shape, device=embedded.device) * valid
-    probe = (XI * scale * probe / _per_review_norm(probe).clamp(min=1e-12)).requires_grad_()
+    probe = (XI * scale * probe / review_norm(probe).clamp(min=1e-12)).requires_grad_()
     divergence = binary_kl(clean, logits_of_embedded(model, embedded.detach() + probe.to(embedded.dtype),
                                                      lengths, padding_side).float())
     (gradient,) = torch.autograd.grad(divergence, probe)
     gradient = torch.nan_to_num(gradient, nan=0.0, posinf=0.0, neginf=0.0) * valid
-    perturbation = epsilon * scale * gradient / _per_review_norm(gradient).clamp(min=1e-12)
+    perturbation = epsilon * scale * gradient / review_norm(gradient).clamp(min=1e-12)
     return binary_kl(clean, logits_of_embedded(model, embedded + perturbation.to(embedded.dtype).detach(),
                                                lengths, padding_side).float())
 

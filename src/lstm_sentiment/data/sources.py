@@ -130,7 +130,7 @@ def read_treebank(path: Path, phrases: bool = False, graded: bool = False, negat
         trees = list(read_trees(iter(lines), where))
         reviews = Reviews()
         train = split == "train"
-        for text, label, target in binary_examples(trees, phrases and train, graded and train, negations * train):
+        for text, label, target in binary_examples(trees, phrases and train, graded and train, negations if train else 0):
             reviews.add(text, label, target=target)
         if not reviews.texts:
             raise UserError(f"{where}: no sentence with a non-neutral label")
