@@ -14,9 +14,12 @@ from .errors import UserError
 # did before the key was added.
 # 3: adds data.negations; 4: train.virtual_adversarial and train.entropy_minimisation. An older file lacks the
 # keys added since and gets their defaults (0: what the models of its format did).
-FORMAT_VERSION = 4
+# 5: a model directory may hold an n-gram member (ngram.json, ngram.safetensors) that changes its predictions, so
+# a version that cannot read one must refuse the directory. [ngram] configures training only: the member's files
+# carry what scoring needs.
+FORMAT_VERSION = 5
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation")}
-SECTIONS = ("data", "model", "train", "pretrain")
+SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
 LIMITS = {"num_words": 10_000_000, "maxlen": 1_000_000, "embedding_dim": 16_384, "hidden_size": 16_384,
@@ -212,17 +215,43 @@ class PretrainConfig:
 
 
 @dataclass
+class NgramConfig:
+    """An n-gram member beside the LSTM (ngram.py): NBSVM fitted after the LSTM on the same training texts, its
+    logit mixed with the LSTM's by weights chosen on the validation split."""
+
+    order: int = 0  # longest n-gram; 0 = no n-gram member, 3 = 1-3 grams as NBSVM
+    min_count: int = 2  # training texts an n-gram must appear in
+    c: float = 1.0  # inverse L2 strength of its logistic regression
+    max_features: int = 300_000  # n-grams kept (largest weights first): bounds the model directory's size
+    refit: bool = True  # once the mix is chosen, refit the n-grams on training + validation texts
+    # words after "not", "never", "isn't"... up to the next punctuation are marked ("¬bad"): without it the member
+    # pulls negated negatives back to negative (ngram.mark_negation_scope)
+    negation_scope: bool = True
+
+    def validate(self) -> None:
+        _check(0 <= self.order <= 5, "ngram.order must be 0 (no n-gram member) to 5")
+        _check(self.min_count >= 1, "ngram.min_count must be at least 1")
+        _check(self.c > 0, "ngram.c must be positive")
+        _check(self.max_features >= 1, "ngram.max_features must be at least 1")
+
+
+@dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    ngram: NgramConfig = field(default_factory=NgramConfig)
 
     def validate(self) -> Config:
         self.data.validate()
         self.model.validate()
         self.train.validate()
         self.pretrain.validate()
+        self.ngram.validate()
+        _check(self.ngram.order == 0 or self.data.validation_split > 0,
+               "ngram.order > 0 mixes the n-gram member by weights chosen on validation; set data.validation_split "
+               "above 0")
         parameters = self.model.parameter_count(self.data.num_words)
         _check(parameters <= MAX_PARAMETERS, f"the model would have {parameters:,} weights "
                f"({4 * parameters / 1e9:,.0f} GB), more than the limit of {MAX_PARAMETERS:,}; check model sizes")

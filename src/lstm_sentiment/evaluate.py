@@ -10,6 +10,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, log_loss, precisio
 
 from .data.batching import iterate_batches
 from .data.prepare import EncodedSplit
+from .data.text import tokenize
 from .model import Classifier
 from .runtime import autocast
 
@@ -23,18 +24,32 @@ LENGTH_BUCKETS = ((0, 100, "<100"), (100, 300, "100-299"), (300, 600, "300-599")
 SCORING_BATCH_TOKENS = 256 * 600
 
 
+def predict_logits(model: Classifier, split: EncodedSplit, padding: str, device: torch.device,
+                   batch_size: int = 256, mixed_precision: bool = True) -> np.ndarray:
+    """The classifier's logit for every review of the split, in split order."""
+    return _score_split(model, split, padding, device, batch_size, mixed_precision, lambda logits: logits)
+
+
 def predict_probabilities(model: Classifier, split: EncodedSplit, padding: str, device: torch.device,
                           batch_size: int = 256, mixed_precision: bool = True) -> np.ndarray:
     """P(positive) for every review of the split, in split order."""
+    return _score_split(model, split, padding, device, batch_size, mixed_precision, torch.sigmoid)
+
+
+def _score_split(model, split, padding, device, batch_size, mixed_precision, transform) -> np.ndarray:
     model.eval()
-    probabilities = np.empty(len(split), dtype=np.float64)
+    scores = np.empty(len(split), dtype=np.float64)
     with torch.no_grad(), autocast(device, mixed_precision):
         for batch in iterate_batches(split, batch_size, padding, shuffle=False, bucket=True,
                                      max_tokens=SCORING_BATCH_TOKENS):
             batch = batch.to(device)
             logits = model(batch.ids, batch.lengths, "right").float()
-            probabilities[batch.index.numpy()] = torch.sigmoid(logits).double().cpu().numpy()
-    return probabilities
+            scores[batch.index.numpy()] = transform(logits).double().cpu().numpy()
+    return scores
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
 
 def classification_metrics(labels: np.ndarray, probabilities: np.ndarray,
@@ -82,7 +97,11 @@ def evaluate_reviews(predictor: Predictor, reviews: Reviews) -> tuple[dict, np.n
     from .data.prepare import encode_reviews
 
     encoded = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
-    return evaluate_split(predictor.model, encoded, predictor.config.data.padding, predictor.device)
+    if predictor.ngram is None:
+        return evaluate_split(predictor.model, encoded, predictor.config.data.padding, predictor.device)
+    lstm = predict_logits(predictor.model, encoded, predictor.config.data.padding, predictor.device)
+    probabilities = sigmoid(predictor.ngram.combine(lstm, predictor.ngram.logits([tokenize(t) for t in reviews.texts])))
+    return classification_metrics(encoded.labels.numpy(), probabilities, encoded.words.numpy()), probabilities
 
 
 def format_metrics(metrics: dict) -> str:

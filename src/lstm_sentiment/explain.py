@@ -9,7 +9,7 @@ why the default is the one whose numbers add up.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import Tensor
@@ -32,13 +32,16 @@ class Explanation:
     input: list[float]  # mean i_t
     output: list[float]  # mean o_t
     cell_norm: list[float]  # ||C_t|| (both directions concatenated)
-    running_probability: list[float]  # P(positive) had the review ended at this token
-    contributions: list[float]  # signed: > 0 pushes towards positive
+    running_probability: list[float]  # the LSTM's P(positive) had the review ended at this token
+    contributions: list[float]  # signed: > 0 pushes towards positive; in units of the model's (combined) logit
     label: str
-    probability: float
+    probability: float  # what predict gives: the LSTM's and the n-gram member's logits mixed, where it has one
     method: str
     truncated_tokens: int  # tokens beyond maxlen the model never saw
     truncated_side: str  # "start" or "end"
+    lstm_probability: float = 0.0  # the LSTM's alone (= probability without an n-gram member)
+    # the n-gram member's largest shares of the combined logit, [{"ngram": "not bad", "contribution": 0.8}, ...]
+    ngram_contributions: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -146,9 +149,15 @@ def explain(predictor: Predictor, text: str, method: str = "integrated-gradients
     predictor.model.eval()
     traces = gate_traces(predictor, ids)
     running = running_probabilities(predictor, ids)
-    probability = running[-1]
+    contributions, probability, ngram_contributions = token_contributions(predictor, ids, method), running[-1], []
+    if predictor.ngram is not None:  # it reads the whole review, as predict does
+        member, every_token = predictor.ngram, tokenize(text)
+        contributions = [member.mix["lstm"] * value for value in contributions]
+        probability = float(predictor.probabilities([text])[0])
+        ngram_contributions = member.contributions(every_token)
     return Explanation(
         tokens=tokens, unknown=[i == UNK_ID for i in ids[0].tolist()], **traces, running_probability=running,
-        contributions=token_contributions(predictor, ids, method), label=LABEL_NAMES[int(probability >= 0.5)],
+        contributions=contributions, label=LABEL_NAMES[int(probability >= 0.5)],
         probability=probability, method=method, truncated_tokens=cut,
-        truncated_side="start" if predictor.config.data.truncating == "pre" else "end")
+        truncated_side="start" if predictor.config.data.truncating == "pre" else "end", lstm_probability=running[-1],
+        ngram_contributions=ngram_contributions)

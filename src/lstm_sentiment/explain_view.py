@@ -94,6 +94,21 @@ def _truncation_note(explanation: Explanation) -> str:
             f"{explanation.truncated_tokens} tokens of this review were cut and are not shown.</p>")
 
 
+def _ngram_section(explanation: Explanation) -> str:
+    """The n-gram member's largest contributions, where the model has one (its logit is mixed with the LSTM's)."""
+    if not explanation.ngram_contributions:
+        return ""
+    scale = max(abs(item["contribution"]) for item in explanation.ngram_contributions) or 1.0
+    spans = " ".join(f'<span style="background:{contribution_colour(item["contribution"], scale)}" '
+                     f'title="{item["contribution"]:+.3f}">{html.escape(item["ngram"])}</span>'
+                     for item in explanation.ngram_contributions)
+    return f"""<h2>The n-gram member</h2>
+<p class="note">This model mixes its LSTM with a bag of n-grams (NBSVM). The LSTM alone says P(positive) =
+{explanation.lstm_probability:.3f}; these n-grams of the whole review moved the mixed logit most:</p>
+<div class="review">{spans}</div>
+"""
+
+
 def explanation_fragment(explanation: Explanation) -> str:
     """The verdict, the coloured review and the gate strips as an HTML fragment (the server's page embeds it)."""
     verdict_colour = POSITIVE_COLOUR if explanation.label == "positive" else NEGATIVE_COLOUR
@@ -106,7 +121,7 @@ P(positive) = {explanation.probability:.3f}</p>
 hover for the value. Dotted: unknown words.</p>
 {_truncation_note(explanation)}
 <div class="review">{contribution_spans(explanation)}</div>
-<h2>Inside the LSTM, token by token</h2>
+{_ngram_section(explanation)}<h2>Inside the LSTM, token by token</h2>
 <p class="note">Mean activation of the last layer's forget, input and output gates (white 0, dark 1), the size of
 the cell state C<sub>t</sub> (scaled to its maximum), and the probability of "positive" had the review ended at that
 token.</p>

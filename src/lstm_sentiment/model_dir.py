@@ -18,6 +18,7 @@ from .errors import UserError
 from .files import atomic_write, read_json, write_json
 from .integrity import TENSORS_KEY, VOCAB_KEY, tensors_digest, vocab_digest
 from .model import Classifier, build_classifier
+from .ngram import NGRAM_FILE, NGRAM_WEIGHTS, NgramMember
 
 WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
 METADATA_KEY = "lstm-sentiment"  # the weights file's metadata: JSON with its format and SHA-256 digests
@@ -28,7 +29,8 @@ def remove_stale_temporaries(folder: Path) -> int:
     """Temporary files of writes that were killed before their rename (`.NAME.XXXXXXXX`, up to a checkpoint's
     size each); called when a run starts in `folder`, where no other write of ours is in flight."""
     removed = 0
-    for name in (WEIGHTS, CONFIG, VOCAB, HISTORY, METRICS, "checkpoint.safetensors", "encoder.safetensors"):
+    for name in (WEIGHTS, CONFIG, VOCAB, HISTORY, METRICS, "checkpoint.safetensors", "encoder.safetensors",
+                 NGRAM_FILE, NGRAM_WEIGHTS):
         for stale in folder.glob(f".{name}.*"):
             if stale.is_file():
                 stale.unlink(missing_ok=True)
@@ -73,6 +75,9 @@ def pack_model(run_dir: Path, out: Path, dtype: str = "float16") -> dict[str, in
     write_json(out / CONFIG, {**raw_config, "weights_dtype": dtype})
     atomic_write(out / VOCAB, vocab.save)
     save_weights(model, out / WEIGHTS, getattr(torch, dtype), vocab=vocab)
+    member = NgramMember.load(run_dir)
+    if member is not None:  # float32: its weights are summed by the hundred, float16 errors would add up
+        member.save(out)
     for name in (METRICS, HISTORY):  # provenance, and the curves of `report`
         if (run_dir / name).exists():
             write_json(out / name, read_json(run_dir / name))
@@ -166,10 +171,14 @@ def check_digests(path: Path, metadata: dict, tensors: dict, vocab: Vocabulary) 
                         "(copied from another run?)")
 
 
-def weights_version(model_dir: Path) -> str:
-    """First 12 hex digits of the weights' SHA-256: names a model's exact weights (server, ONNX export)."""
+def weights_version(model_dir: Path, members: bool = False) -> str:
+    """First 12 hex digits of the LSTM weights' SHA-256 (what an ONNX export holds); members=True: of the n-gram
+    member's weights too where there is one, which names the predictions the server gives."""
     digest = hashlib.sha256()
-    with open(model_dir / WEIGHTS, "rb") as weights:
-        for block in iter(lambda: weights.read(1 << 20), b""):
-            digest.update(block)
+    files = [model_dir / WEIGHTS] + ([model_dir / NGRAM_WEIGHTS] if members and (model_dir / NGRAM_WEIGHTS).exists()
+                                     else [])
+    for path in files:
+        with open(path, "rb") as weights:
+            for block in iter(lambda: weights.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()[:12]

@@ -12,10 +12,12 @@ from torch import nn
 from .config import Config
 from .data.batching import trim_and_right_align
 from .data.sources import LABEL_NAMES
+from .data.text import tokenize
 from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
 from .model import Classifier
 from .model_dir import default_model_dir, load_model_files, resolve_model_dir, weights_version
+from .ngram import NgramMember
 from .runtime import autocast, resolve_device
 
 __all__ = ["BACKENDS", "Prediction", "Predictor", "default_model_dir", "load_model", "resolve_model_dir"]
@@ -71,23 +73,41 @@ class Predictor:
         self.precision = precision
         self.onnx = None  # an export.OnnxScorer when predictions run on onnxruntime (explanations stay in PyTorch)
         self.source: Path | None = None  # the model directory it was loaded from, if any
+        self.ngram: NgramMember | None = None  # an n-gram member whose logit is mixed with the LSTM's (ngram.py)
 
     def encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """ids [n, scoring maxlen] padded and truncated as validation and test reviews were, and lengths [n]."""
+        return self.encode_with_ngrams(texts)[:2]
+
+    def encode_with_ngrams(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, np.ndarray | None]:
+        """What encode returns, and the n-gram member's logits (None without one): the tokenising half of scoring,
+        which reads every text once."""
         data = self.config.data
-        ids, lengths = pad_sequences([self.vocab.encode_text(t) for t in texts], data.scoring_maxlen, data.padding,
-                                     data.truncating)
-        return torch.from_numpy(ids), torch.from_numpy(lengths)
+        tokenized = [tokenize(t) for t in texts]
+        ids, lengths = pad_sequences([self.vocab.encode(tokens) for tokens in tokenized], data.scoring_maxlen,
+                                     data.padding, data.truncating)
+        ngram_logits = self.ngram.logits(tokenized) if self.ngram is not None else None
+        return torch.from_numpy(ids), torch.from_numpy(lengths), ngram_logits
 
     def probabilities(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """P(positive) per text, scored in length-sorted chunks (see length_chunks)."""
         if isinstance(texts, str):
             texts = [texts]
-        return self.probabilities_of(*self.encode(list(texts)), batch_size)
+        return self.probabilities_of(*self.encode_with_ngrams(list(texts)), batch_size=batch_size)
 
-    def probabilities_of(self, ids: torch.Tensor, lengths: torch.Tensor, batch_size: int = 32) -> np.ndarray:
-        """P(positive) per encoded row (what encode returns): the model's half of probabilities, which file
-        scoring runs while the next chunk is being tokenised."""
+    def probabilities_of(self, ids: torch.Tensor, lengths: torch.Tensor, ngram_logits: np.ndarray | None = None,
+                         batch_size: int = 32) -> np.ndarray:
+        """P(positive) per encoded row (what encode_with_ngrams returns): the model's half of probabilities, which
+        file scoring runs while the next chunk is being tokenised."""
+        logits = self.logits_of(ids, lengths, batch_size)
+        if self.ngram is not None:
+            if ngram_logits is None:
+                raise ValueError("this model has an n-gram member: score what encode_with_ngrams returns")
+            logits = self.ngram.combine(logits, ngram_logits)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def logits_of(self, ids: torch.Tensor, lengths: torch.Tensor, batch_size: int = 32) -> np.ndarray:
+        """The LSTM's logit per encoded row (the n-gram member's is not mixed in)."""
         out = np.empty(len(lengths), dtype=np.float64)
         order = torch.argsort(lengths, descending=True)
         with torch.inference_mode(), autocast(self.device, self.precision == "bfloat16"):
@@ -96,14 +116,14 @@ class Predictor:
                 chunk_ids = trim_and_right_align(ids[rows], lengths[rows], self.config.data.padding)
                 steps = padded_steps(chunk_ids.shape[1], self.config.data.scoring_maxlen)
                 chunk_ids = nn.functional.pad(chunk_ids, (0, steps - chunk_ids.shape[1]))
-                out[rows.numpy()] = self._chunk_probabilities(chunk_ids, lengths[rows])
+                out[rows.numpy()] = self._chunk_logits(chunk_ids, lengths[rows])
         return out
 
-    def _chunk_probabilities(self, ids: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
-        if self.onnx is not None:
-            return self.onnx(ids, lengths)
-        logits = self.model(ids.to(self.device), lengths.to(self.device), "right")
-        return torch.sigmoid(logits.float()).double().cpu().numpy()
+    def _chunk_logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
+        if self.onnx is not None:  # the graph ends in P(positive) (export.py); its logit, clipped where it saturates
+            probabilities = np.clip(np.asarray(self.onnx(ids, lengths), dtype=np.float64), 1e-12, 1 - 1e-12)
+            return np.log(probabilities) - np.log1p(-probabilities)
+        return self.model(ids.to(self.device), lengths.to(self.device), "right").float().double().cpu().numpy()
 
     def predict(self, texts: list[str] | str, batch_size: int = 32) -> list[Prediction]:
         texts = [texts] if isinstance(texts, str) else list(texts)
@@ -125,6 +145,7 @@ def load_model(path: str | Path | None = None, device: str = "cpu", precision: s
     model, config, vocab = load_model_files(folder, target)
     predictor = Predictor(model, config, vocab, target, name=folder.name, precision=precision)
     predictor.source = folder
+    predictor.ngram = NgramMember.load(folder)
     if backend == "onnx":
         from .export import ONNX_FILE, OnnxScorer
 

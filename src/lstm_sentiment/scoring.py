@@ -84,7 +84,7 @@ def label_texts(predictor: Predictor, texts: list[str]) -> list[tuple[str, str]]
 def encode_texts(predictor: Predictor, texts: list[str]):
     """(number of texts, indices of the non-empty ones, their ids and lengths): the tokenising half."""
     scored = [k for k, text in enumerate(texts) if text.strip()]
-    return len(texts), scored, predictor.encode([texts[k] for k in scored]) if scored else None
+    return len(texts), scored, predictor.encode_with_ngrams([texts[k] for k in scored]) if scored else None
 
 
 def label_encoded(predictor: Predictor, encoded) -> list[tuple[str, str]]:

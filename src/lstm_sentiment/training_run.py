@@ -25,6 +25,8 @@ from .files import write_json
 from .language_model import load_encoder, pretrained_vocabulary
 from .model import SentimentClassifier, build_classifier, classifiers_in, flatten_members
 from .model_dir import HISTORY, METRICS, WEIGHTS, remove_stale_temporaries, save_model_files, save_weights
+from .ngram import NgramMember
+from .ngram_fit import combined_split_metrics, member_for_run
 from .output_dir import check_free_space, check_output_dir, claim, replace
 from .plots import plot_confusion, plot_curves
 from .runtime import flush_denormals, machine_description, set_seed
@@ -134,7 +136,11 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
     if not cluster.is_main:
         return None  # rank 0 tests the model and writes the results
     model.load_state_dict(result.best_state)
-    metrics = final_metrics(config, options, data, model, result, device, validating)
+    member = texts = None
+    if config.ngram.order:
+        member, texts = member_for_run(config, Path(options.data_path), options.limit, data, model, device)
+        member.save(out)
+    metrics = final_metrics(config, options, data, model, result, device, validating, member, texts)
     metrics["seconds"] = round((resume.progress.elapsed if resume else 0.0) + time.perf_counter() - started
                                - result.progress.excluded, 1)
     metrics["resumed"] = resume is not None
@@ -219,10 +225,16 @@ def batch_streams(config: Config, data, cluster: Cluster, device: torch.device, 
 
 
 def final_metrics(config: Config, options: RunOptions, data, model, result, device: torch.device,
-                  validating: bool) -> dict:
-    """metrics.json: the kept weights scored once on the final split, with what the run saw and did."""
-    scored, _ = evaluate_split(model, data.splits[options.final_split], config.data.padding, device,
-                               config.train.mixed_precision)
+                  validating: bool, member: NgramMember | None = None, texts: dict | None = None) -> dict:
+    """metrics.json: the kept weights (and n-gram member) scored once on the final split, with what the run saw
+    and did."""
+    split = data.splits[options.final_split]
+    alone = None
+    if member is None:
+        scored, _ = evaluate_split(model, split, config.data.padding, device, config.train.mixed_precision)
+    else:
+        scored, alone = combined_split_metrics(member, model, split, texts[options.final_split].texts, config,
+                                               device)
     best = result.history[result.best_epoch - 1]
     data_path = Path(options.data_path)
     metrics = {
@@ -246,6 +258,8 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
         "training_examples": len(data.splits["train"]),
         "limit": options.limit,
     }
+    if member is not None:  # each member alone on the final split, and what the member's fit chose on validation
+        metrics["members"] = {**alone, "ngram_fit": member.fitted, "mix": member.mix}
     if options.time_to_accuracy is not None:
         metrics["time_to_accuracy"] = time_to_accuracy_summary(result.history, options.time_to_accuracy)
     return metrics

@@ -25,6 +25,11 @@ class PredictResponse(BaseModel):
     model: ModelInfo
 
 
+class NgramContribution(BaseModel):
+    ngram: str
+    contribution: float
+
+
 class ExplainResponse(BaseModel):
     """The same keys and numbers as `lstm-sentiment explain --json`."""
 
@@ -41,6 +46,9 @@ class ExplainResponse(BaseModel):
     method: str
     truncated_tokens: int
     truncated_side: Literal["start", "end"]
+    lstm_probability: float = Field(description="the LSTM's P(positive) alone (= probability without an n-gram member)")
+    ngram_contributions: list[NgramContribution] = Field(
+        default_factory=list, description="the n-gram member's largest shares of the logit; empty without one")
 
 
 class ErrorResponse(BaseModel):

@@ -49,7 +49,7 @@ class ModelService:
     def __init__(self, predictor: Predictor, model_dir: Path, settings: ServeSettings):
         self.predictor, self.model_dir, self.settings = predictor, model_dir, settings
         self.name = "default" if model_dir.name == "default_model" else model_dir.name
-        self.version = weights_version(model_dir)
+        self.version = weights_version(model_dir, members=True)
         self._explaining: ThreadPoolExecutor | None = None
         self._batcher: MicroBatcher | None = None
         self._explains_pending = 0

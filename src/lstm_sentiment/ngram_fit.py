@@ -1,0 +1,123 @@
+"""Fitting the n-gram member (scikit-learn, at training time only) and the mix of its logit with the LSTM's."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from .config import Config, NgramConfig
+from .data.prepare import EncodedSplit, PreparedData, split_corpus
+from .data.sources import load_corpus
+from .data.text import tokenize
+from .evaluate import classification_metrics, predict_logits, sigmoid
+from .model import Classifier
+from .ngram import NgramMember, features
+
+NB_SMOOTHING = 1.0  # Wang & Manning's alpha
+
+
+def example_weights(labels: list[int], targets: list[float] | None) -> np.ndarray:
+    """Graded treebank targets weigh as far as they are from neutral (a neutral phrase teaches a linear model
+    nothing about the sign); hard labels weigh 1."""
+    if not targets:
+        return np.ones(len(labels))
+    return np.abs(2.0 * np.asarray(targets, dtype=np.float64) - 1.0)
+
+
+def fit_ngram_weights(tokenized: list[list[str]], labels: list[int], weights: np.ndarray,
+                      config: NgramConfig) -> tuple[list[str], np.ndarray, float]:
+    """NBSVM in its logistic-regression form: binarised 1..order-grams seen in at least min_count training texts,
+    scaled by their naive-Bayes log-count ratios, then L2 logistic regression; the ratio is folded into each
+    n-gram's weight. The max_features weights of largest size are kept (pruning moves few predictions: the
+    dropped ones are small)."""
+    vectorizer = CountVectorizer(analyzer=lambda tokens: features(tokens, config.order, config.negation_scope),
+                                 min_df=config.min_count, binary=True, dtype=np.float32)
+    counts = vectorizer.fit_transform(tokenized).tocsr()
+    labels = np.asarray(labels)
+    positive = counts.T @ (weights * (labels == 1)) + NB_SMOOTHING
+    negative = counts.T @ (weights * (labels == 0)) + NB_SMOOTHING
+    ratios = np.log((positive / positive.sum()) / (negative / negative.sum()))
+    classifier = LogisticRegression(C=config.c, solver="liblinear", max_iter=1000, random_state=0)
+    classifier.fit(counts @ sparse.diags(ratios), labels, sample_weight=weights)
+    combined = (classifier.coef_.ravel() * ratios).astype(np.float32)
+    grams = vectorizer.get_feature_names_out()
+    keep = np.sort(np.argsort(-np.abs(combined), kind="stable")[:config.max_features])
+    return [str(gram) for gram in grams[keep]], combined[keep], float(classifier.intercept_[0])
+
+
+def fit_mix(lstm_logits: np.ndarray, ngram_logits: np.ndarray, labels: list[int]) -> dict[str, float]:
+    """Weights of the two logits (and a bias) that minimise the validation log-loss: stacking with two inputs,
+    so the validation split, unused by the n-gram fit, chooses three numbers."""
+    stacked = np.column_stack([lstm_logits, ngram_logits])
+    mixer = LogisticRegression(C=1e4, max_iter=1000).fit(stacked, np.asarray(labels))
+    (lstm, ngram), bias = mixer.coef_[0], mixer.intercept_[0]
+    return {"lstm": float(lstm), "ngram": float(ngram), "bias": float(bias)}
+
+
+def accuracy(logits: np.ndarray, labels: list[int]) -> float:
+    return float(np.mean((np.asarray(logits) >= 0) == np.asarray(labels, dtype=bool)))
+
+
+def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
+                     validation: tuple[list[list[str]], list[int]], lstm_validation_logits: np.ndarray,
+                     config: NgramConfig) -> NgramMember:
+    """Fit on the training texts, mix on the validation texts, then (config.refit) refit the n-grams on both with
+    the mix kept: the validation reviews then teach the member too, as a final refit does."""
+    started = time.perf_counter()
+    grams, weights, bias = fit_ngram_weights(*train, config)
+    member = NgramMember(grams, weights, bias, config.order, {"lstm": 1.0, "ngram": 0.0, "bias": 0.0},
+                         config.negation_scope)
+    ngram_logits = member.logits(validation[0])
+    member.mix = fit_mix(lstm_validation_logits, ngram_logits, validation[1])
+    fitted = {"c": config.c, "min_count": config.min_count, "training_examples": len(train[0]),
+              "validation_accuracy": {"lstm": accuracy(lstm_validation_logits, validation[1]),
+                                      "ngram": accuracy(ngram_logits, validation[1]),
+                                      "combined": accuracy(member.combine(lstm_validation_logits, ngram_logits),
+                                                           validation[1])},
+              "refit": config.refit}
+    if config.refit:
+        texts, labels, example_weight = train
+        grams, weights, bias = fit_ngram_weights(texts + validation[0], labels + list(validation[1]),
+                                                 np.concatenate([example_weight, np.ones(len(validation[0]))]),
+                                                 config)
+        member = NgramMember(grams, weights, bias, config.order, member.mix, config.negation_scope)
+    fitted["ngrams"] = len(member.grams)
+    fitted["seconds"] = round(time.perf_counter() - started, 1)
+    member.fitted = fitted
+    return member
+
+
+def member_for_run(config: Config, data_path: Path, limit: int | None, data: PreparedData, model: Classifier,
+                   device: torch.device) -> tuple[NgramMember, dict]:
+    """The n-gram member of a training run, and the run's splits as text: the same splits as the LSTM's (the corpus read again and split by the
+    same seeded rules, checked against the prepared labels), mixed on the validation split."""
+    corpus = load_corpus(data_path, phrases=config.data.phrases, graded=config.data.treebank_labels == "graded",
+                         negations=config.data.negations)
+    splits = split_corpus(corpus, config.data, limit)
+    for name in ("train", "validation"):
+        if splits[name].labels != data.splits[name].labels.tolist():
+            raise RuntimeError(f"the {name} split read for the n-gram member differs from the prepared one")
+    train, validation = splits["train"], splits["validation"]
+    lstm_logits = predict_logits(model, data.splits["validation"], config.data.padding, device,
+                                 mixed_precision=config.train.mixed_precision)
+    member = fit_ngram_member(([tokenize(t) for t in train.texts], train.labels,
+                               example_weights(train.labels, train.targets)),
+                              ([tokenize(t) for t in validation.texts], validation.labels), lstm_logits, config.ngram)
+    return member, splits
+
+
+def combined_split_metrics(member: NgramMember, model: Classifier, split: EncodedSplit, texts: list[str],
+                           config: Config, device: torch.device) -> tuple[dict, dict]:
+    """The final split scored by the combined model, and (for the record) by each member alone."""
+    lstm = predict_logits(model, split, config.data.padding, device, mixed_precision=config.train.mixed_precision)
+    ngram = member.logits([tokenize(t) for t in texts])
+    labels, words = split.labels.numpy(), split.words.numpy()
+    combined = classification_metrics(labels, sigmoid(member.combine(lstm, ngram)), words)
+    alone = {"lstm": classification_metrics(labels, sigmoid(lstm)), "ngram": classification_metrics(labels, sigmoid(ngram))}
+    return combined, {name: {key: value[key] for key in ("accuracy", "loss", "roc_auc")} for name, value in alone.items()}

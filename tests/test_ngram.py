@@ -1,0 +1,174 @@
+"""The n-gram member (ngram.py, ngram_fit.py): its features, fit and mix, files without pickle, and every command
+that uses a model working with it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from safetensors.torch import load_file, save_file
+
+from conftest import TINY_CONFIG, train_tiny_run
+from lstm_sentiment.cli import main
+from lstm_sentiment.config import Config, NgramConfig
+from lstm_sentiment.config_io import layered_config
+from lstm_sentiment.errors import UserError
+from lstm_sentiment.explain import explain
+from lstm_sentiment.model_dir import pack_model
+from lstm_sentiment.ngram import NGRAM_FILE, NGRAM_WEIGHTS, NgramMember, features, mark_negation_scope, ngrams
+from lstm_sentiment.ngram_fit import example_weights, fit_mix, fit_ngram_weights
+from lstm_sentiment.predict import load_model
+
+NGRAM_CONFIG = TINY_CONFIG + "\n[ngram]\norder = 3\nmin_count = 1\n"
+REVIEWS = ["great wonderful film", "awful boring plot and dull", "the movie was not awful", "loved it"]
+
+
+@pytest.fixture(scope="module")
+def ngram_run(tmp_path_factory, small_archive):
+    return train_tiny_run(tmp_path_factory.mktemp("ngram"), small_archive, 2, NGRAM_CONFIG)
+
+
+def test_ngrams_lists_every_gram_up_to_the_order():
+    assert ngrams(["not", "bad", "at", "all"], 3) == ["not", "bad", "at", "all", "not bad", "bad at", "at all",
+                                                     "not bad at", "bad at all"]
+    assert ngrams(["one"], 3) == ["one"] and ngrams([], 2) == []
+
+
+def test_negation_scope_runs_from_the_negator_to_the_next_punctuation_or_but():
+    tokens = ["not", "bad", "at", "all", ".", "it", "isn't", "good", "but", "fun"]
+    assert mark_negation_scope(tokens) == ["not", "¬bad", "¬at", "¬all", ".", "it", "isn't", "¬good", "but", "fun"]
+    assert features(["never", "dull"], 2, True) == ["never", "¬dull", "never ¬dull"]
+    assert features(["never", "dull"], 2, False) == ["never", "dull", "never dull"]
+
+
+def test_a_negated_word_learns_its_own_weight():
+    texts = [["a", "bad", "film"], ["not", "bad", "at", "all"], ["a", "good", "film"], ["not", "good", "at", "all"]]
+    grams, weights, _ = fit_ngram_weights(texts * 5, [0, 1, 1, 0] * 5, np.ones(20),
+                                          NgramConfig(order=1, min_count=1, c=10.0))
+    weight = dict(zip(grams, weights))
+    assert weight["bad"] < 0 < weight["¬bad"] and weight["good"] > 0 > weight["¬good"]
+
+
+def test_the_fit_gives_sentiment_words_their_sign_and_prunes_the_smallest():
+    texts = [["good", "film"], ["great", "film"], ["bad", "film"], ["awful", "film"]] * 5
+    labels = [1, 1, 0, 0] * 5
+    grams, weights, _ = fit_ngram_weights(texts, labels, np.ones(len(texts)), NgramConfig(order=2, min_count=1))
+    weight = dict(zip(grams, weights))
+    assert weight["good"] > 0 and weight["great"] > 0 and weight["bad"] < 0 and weight["awful"] < 0
+    assert abs(weight["film"]) < 1e-6  # in every text: no evidence either way
+    kept, _, _ = fit_ngram_weights(texts, labels, np.ones(len(texts)), NgramConfig(order=2, min_count=1,
+                                                                                     max_features=2))
+    assert len(kept) == 2 and "film" not in kept
+
+
+def test_graded_targets_weigh_by_their_distance_from_neutral():
+    assert example_weights([1, 0, 1], [1.0, 0.5, 0.75]).tolist() == [1.0, 0.0, 0.5]
+    assert example_weights([1, 0], []).tolist() == [1.0, 1.0]
+
+
+def test_the_mix_leans_on_the_member_that_knows():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 2000)
+    informative = (2 * labels - 1) * 1.0 + rng.normal(0, 1, 2000)  # overlapping classes: a finite best mix
+    mix = fit_mix(rng.normal(0, 1, 2000), informative, labels.tolist())
+    assert mix["ngram"] > 10 * abs(mix["lstm"]) and mix["ngram"] == pytest.approx(2.0, rel=0.2)
+
+
+def test_a_run_with_an_ngram_member_saves_json_and_safetensors_and_reports_each_member(ngram_run):
+    assert (ngram_run / NGRAM_FILE).is_file() and (ngram_run / NGRAM_WEIGHTS).is_file()
+    assert not list(ngram_run.glob("*.pkl")) and not list(ngram_run.glob("*.pickle"))
+    record = json.loads((ngram_run / NGRAM_FILE).read_text())
+    assert record["order"] == 3 and set(record["mix"]) == {"lstm", "ngram", "bias"}
+    assert len(record["ngrams"]) == len(load_file(ngram_run / NGRAM_WEIGHTS)["weights"])
+    metrics = json.loads((ngram_run / "metrics.json").read_text())
+    members = metrics["members"]
+    assert set(members) == {"lstm", "ngram", "ngram_fit", "mix"} and members["mix"] == record["mix"]
+    assert set(members["ngram_fit"]["validation_accuracy"]) == {"lstm", "ngram", "combined"}
+    assert 0.5 <= metrics["accuracy"] <= 1.0
+
+
+def test_predictions_mix_both_logits_and_loading_round_trips(ngram_run):
+    predictor = load_model(ngram_run)
+    member = NgramMember.load(ngram_run)
+    ids, lengths = predictor.encode(REVIEWS)
+    lstm = predictor.logits_of(ids, lengths)
+    from lstm_sentiment.data.text import tokenize
+
+    expected = 1 / (1 + np.exp(-member.combine(lstm, member.logits([tokenize(t) for t in REVIEWS]))))
+    np.testing.assert_allclose(predictor.probabilities(REVIEWS), expected, rtol=1e-12)
+    assert predictor.probabilities(REVIEWS).tolist() != (1 / (1 + np.exp(-lstm))).tolist()
+
+
+def test_evaluate_explain_and_file_scoring_use_the_combined_model(ngram_run, tmp_path, small_archive, capsys):
+    predictor = load_model(ngram_run)
+    explanation = explain(predictor, REVIEWS[1])
+    assert explanation.probability == pytest.approx(predictor.probabilities([REVIEWS[1]])[0])
+    assert explanation.ngram_contributions and {"ngram", "contribution"} == set(explanation.ngram_contributions[0])
+    assert 0 <= explanation.lstm_probability <= 1
+    source = tmp_path / "reviews.txt"
+    source.write_text("\n".join(REVIEWS) + "\n")
+    out = tmp_path / "scored.csv"
+    assert main(["predict", "--model", str(ngram_run), "--file", str(source), "--out", str(out)]) == 0
+    scored = [line.split(",")[-1] for line in out.read_text().splitlines()[1:]]
+    np.testing.assert_allclose([float(p) for p in scored], predictor.probabilities(REVIEWS), atol=1e-6)
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(ngram_run), "--data", str(small_archive), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["accuracy"] == pytest.approx(json.loads((ngram_run / "metrics.json").read_text())["accuracy"])
+
+
+def test_onnx_export_keeps_the_member_in_python(ngram_run, tmp_path):
+    pytest.importorskip("onnxruntime")
+    assert main(["export", "--model", str(ngram_run), "--onnx", str(ngram_run / "model.onnx")]) == 0
+    np.testing.assert_allclose(load_model(ngram_run, backend="onnx").probabilities(REVIEWS),
+                               load_model(ngram_run).probabilities(REVIEWS), atol=1e-4)
+
+
+def test_packing_keeps_the_member_in_float32(ngram_run, tmp_path):
+    pack_model(ngram_run, tmp_path / "packed")
+    assert load_file(tmp_path / "packed" / NGRAM_WEIGHTS)["weights"].dtype.is_floating_point
+    np.testing.assert_allclose(NgramMember.load(tmp_path / "packed").weights, NgramMember.load(ngram_run).weights)
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("drop_weights", "missing"),
+    ("edit_weights", "checksum"),
+    ("other_ngrams", "other n-grams"),
+    ("bad_mix", "field 'mix'"),
+    ("bad_order", "field 'order'"),
+    ("bad_scope", "field 'negation_scope'"),
+])
+def test_damaged_member_files_are_refused_by_name(ngram_run, tmp_path, damage, message):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for path in ngram_run.iterdir():
+        if path.is_file():
+            (copy / path.name).write_bytes(path.read_bytes())
+    record = json.loads((copy / NGRAM_FILE).read_text())
+    if damage == "drop_weights":
+        (copy / NGRAM_WEIGHTS).unlink()
+    elif damage == "edit_weights":
+        tensors = load_file(copy / NGRAM_WEIGHTS)
+        tensors["weights"][0] += 1.0
+        metadata = __import__("safetensors").safe_open(str(copy / NGRAM_WEIGHTS), "pt").metadata()
+        save_file(tensors, str(copy / NGRAM_WEIGHTS), metadata=metadata)
+    elif damage == "other_ngrams":
+        record["ngrams"][0] = record["ngrams"][0] + "x"
+    elif damage == "bad_mix":
+        record["mix"] = {"lstm": 1.0}
+    elif damage == "bad_order":
+        record["order"] = "3"
+    elif damage == "bad_scope":
+        del record["negation_scope"]
+    (copy / NGRAM_FILE).write_text(json.dumps(record))
+    with pytest.raises(UserError, match=message):
+        load_model(copy)
+
+
+def test_the_member_needs_a_validation_split_and_sane_settings():
+    with pytest.raises(UserError, match="validation_split"):
+        layered_config(values={"ngram.order": 3, "data.validation_split": 0.0})
+    with pytest.raises(UserError, match="ngram.order"):
+        layered_config(values={"ngram.order": 9})
+    assert Config().ngram.order == 0  # off unless a preset or the user asks
