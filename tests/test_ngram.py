@@ -38,14 +38,16 @@ def test_ngrams_lists_every_gram_up_to_the_order():
 def test_negation_scope_runs_from_the_negator_to_the_next_punctuation_or_but():
     tokens = ["not", "bad", "at", "all", ".", "it", "isn't", "good", "but", "fun"]
     assert mark_negation_scope(tokens) == ["not", "¬bad", "¬at", "¬all", ".", "it", "isn't", "¬good", "but", "fun"]
-    assert features(["never", "dull"], 2, True) == ["never", "¬dull", "never ¬dull"]
-    assert features(["never", "dull"], 2, False) == ["never", "dull", "never dull"]
+    assert features(["never", "dull"], 2, "mark") == ["never", "¬dull", "never ¬dull"]
+    assert features(["never", "dull"], 2, "keep") == ["never", "dull", "never dull"]
+    # "drop": nothing of the negated phrase, and no n-gram across the gap it leaves
+    assert features(["a", "film", "not", "bad", ",", "fun"], 2, "drop") == ["a", "film", "a film", ",", "fun", ", fun"]
 
 
 def test_a_negated_word_learns_its_own_weight():
     texts = [["a", "bad", "film"], ["not", "bad", "at", "all"], ["a", "good", "film"], ["not", "good", "at", "all"]]
     grams, weights, _ = fit_ngram_weights(texts * 5, [0, 1, 1, 0] * 5, np.ones(20),
-                                          NgramConfig(order=1, min_count=1, c=10.0))
+                                          NgramConfig(order=1, min_count=1, c=10.0, negation_scope="mark"))
     weight = dict(zip(grams, weights))
     assert weight["bad"] < 0 < weight["¬bad"] and weight["good"] > 0 > weight["¬good"]
 
@@ -172,3 +174,10 @@ def test_the_member_needs_a_validation_split_and_sane_settings():
     with pytest.raises(UserError, match="ngram.order"):
         layered_config(values={"ngram.order": 9})
     assert Config().ngram.order == 0  # off unless a preset or the user asks
+
+
+def test_a_run_that_reports_validation_does_not_refit_the_member_on_it(tmp_path, small_archive):
+    run = train_tiny_run(tmp_path, small_archive, 1, NGRAM_CONFIG, "--no-test")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["split"] == "validation" and metrics["members"]["ngram_fit"]["refit"] is False
+    assert json.loads((run / NGRAM_FILE).read_text())["fitted"]["refit"] is False

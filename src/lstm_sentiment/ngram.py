@@ -38,10 +38,13 @@ def ngrams(tokens: list[str], order: int) -> list[str]:
     return grams
 
 
+NEGATION_SCOPES = ("drop", "mark", "keep")
+
+
 def mark_negation_scope(tokens: list[str]) -> list[str]:
-    """Words after a negator ("not", "never", "isn't", ...) up to the next punctuation or "but" become other
-    words ("¬bad"), so a bag of n-grams can learn that "not ... bad" is not "bad" (Das & Chen 2001, Pang et al.
-    2002). Without it the member undoes what the LSTM learned about negation."""
+    """Negators ("not", "never", "isn't", ...) keep their place; the words after one, up to the next punctuation
+    or "but", become other words ("¬bad"), so a bag of n-grams can learn that "not ... bad" is not "bad" (Das &
+    Chen 2001, Pang et al. 2002)."""
     marked, negated = [], False
     for token in tokens:
         if token in SCOPE_ENDS:
@@ -55,9 +58,26 @@ def mark_negation_scope(tokens: list[str]) -> list[str]:
     return marked
 
 
-def features(tokens: list[str], order: int, negation_scope: bool) -> list[str]:
-    """The n-grams a member reads from a token list (what fitting counts and scoring looks up)."""
-    return ngrams(mark_negation_scope(tokens) if negation_scope else tokens, order)
+def features(tokens: list[str], order: int, negation_scope: str) -> list[str]:
+    """The n-grams a member reads from a token list (what fitting counts and scoring looks up).
+
+    negation_scope "keep": every n-gram; "mark": words in a negation's scope marked (mark_negation_scope);
+    "drop": the negators and their scopes left out, n-grams never spanning the gap, so the member says nothing
+    about negated phrases and the LSTM, which reads word order, decides them alone."""
+    if negation_scope == "keep":
+        return ngrams(tokens, order)
+    marked = mark_negation_scope(tokens)
+    if negation_scope == "mark":
+        return ngrams(marked, order)
+    grams, piece = [], []
+    for original, token in zip(tokens, marked):
+        if token[0] == NEGATED or token != original or token in NEGATORS or token.endswith("n't"):
+            grams.extend(ngrams(piece, order))
+            piece = []
+        else:
+            piece.append(token)
+    grams.extend(ngrams(piece, order))
+    return grams
 
 
 @dataclass
@@ -71,7 +91,7 @@ class NgramMember:
     bias: float
     order: int
     mix: dict[str, float]
-    negation_scope: bool = True  # features(): words in a negation's scope are marked
+    negation_scope: str = "drop"  # features(): "drop", "mark" or "keep" the n-grams of negated phrases
     fitted: dict = field(default_factory=dict)  # provenance: C, counts, validation accuracies
     _lookup: dict[str, float] = field(init=False, repr=False)
 
@@ -150,8 +170,8 @@ def _checked_fields(raw, path: Path) -> list[str]:
     order = raw.get("order")
     if not isinstance(order, int) or isinstance(order, bool) or not 1 <= order <= 5:
         raise UserError(f"{path}: field 'order' must be a whole number from 1 to 5, not {order!r}")
-    if not isinstance(raw.get("negation_scope"), bool):
-        raise UserError(f"{path}: field 'negation_scope' must be true or false")
+    if raw.get("negation_scope") not in NEGATION_SCOPES:
+        raise UserError(f"{path}: field 'negation_scope' must be one of {', '.join(NEGATION_SCOPES)}")
     if not isinstance(raw.get("bias"), (int, float)) or isinstance(raw.get("bias"), bool):
         raise UserError(f"{path}: field 'bias' must be a number")
     mix = raw.get("mix")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -94,9 +95,11 @@ def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
 
 
 def member_for_run(config: Config, data_path: Path, limit: int | None, data: PreparedData, model: Classifier,
-                   device: torch.device) -> tuple[NgramMember, dict]:
-    """The n-gram member of a training run, and the run's splits as text: the same splits as the LSTM's (the corpus read again and split by the
-    same seeded rules, checked against the prepared labels), mixed on the validation split."""
+                   device: torch.device, reports_validation: bool = False) -> tuple[NgramMember, dict]:
+    """The n-gram member of a training run, and the run's splits as text: the same splits as the LSTM's (the
+    corpus read again and split by the same seeded rules, checked against the prepared labels), mixed on the
+    validation split. A run that reports on validation (--no-test) does not refit on it: its number would be the
+    member's memory of those texts (1-3 grams nearly memorise what they were fitted on)."""
     corpus = load_corpus(data_path, phrases=config.data.phrases, graded=config.data.treebank_labels == "graded",
                          negations=config.data.negations)
     splits = split_corpus(corpus, config.data, limit)
@@ -108,7 +111,8 @@ def member_for_run(config: Config, data_path: Path, limit: int | None, data: Pre
                                  mixed_precision=config.train.mixed_precision)
     member = fit_ngram_member(([tokenize(t) for t in train.texts], train.labels,
                                example_weights(train.labels, train.targets)),
-                              ([tokenize(t) for t in validation.texts], validation.labels), lstm_logits, config.ngram)
+                              ([tokenize(t) for t in validation.texts], validation.labels), lstm_logits,
+                              replace(config.ngram, refit=config.ngram.refit and not reports_validation))
     return member, splits
 
 

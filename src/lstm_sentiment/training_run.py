@@ -138,7 +138,8 @@ def _train_run(config: Config, options: RunOptions, out: Path, progress: bool, r
     model.load_state_dict(result.best_state)
     member = texts = None
     if config.ngram.order:
-        member, texts = member_for_run(config, Path(options.data_path), options.limit, data, model, device)
+        member, texts = member_for_run(config, Path(options.data_path), options.limit, data, model, device,
+                                       reports_validation=options.final_split == "validation")
         member.save(out)
     metrics = final_metrics(config, options, data, model, result, device, validating, member, texts)
     metrics["seconds"] = round((resume.progress.elapsed if resume else 0.0) + time.perf_counter() - started
