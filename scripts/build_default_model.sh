@@ -20,7 +20,7 @@ RUN_DIR=${RUN_DIR:-runs/default-model}
 OUT=src/lstm_sentiment/default_model
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   lstm-sentiment train --preset quick --data "$IMDB" --data "$SST" --set data.phrases=true \
-    --set data.treebank_labels="${TREEBANK_LABELS:-graded}" --set data.negations="${NEGATIONS:-3}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
+    --set data.treebank_labels="${TREEBANK_LABELS:-graded}" --set data.negations="${NEGATIONS:-3}" --set ngram.order="${NGRAM_ORDER:-0}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
 fi
 lstm-sentiment pack --model "$RUN_DIR" --out "$OUT" --dtype float16 --overwrite
 for split in validation test; do

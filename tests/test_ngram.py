@@ -181,3 +181,23 @@ def test_a_run_that_reports_validation_does_not_refit_the_member_on_it(tmp_path,
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["split"] == "validation" and metrics["members"]["ngram_fit"]["refit"] is False
     assert json.loads((run / NGRAM_FILE).read_text())["fitted"]["refit"] is False
+
+
+def test_serve_answers_with_the_mixed_model_and_names_both_weight_files(ngram_run):
+    from fastapi.testclient import TestClient
+
+    from lstm_sentiment.model_dir import weights_version
+    from lstm_sentiment.serve.app import build_app
+    from lstm_sentiment.serve.service import ModelService
+    from lstm_sentiment.serve.settings import ServeSettings
+
+    service = ModelService.load(ServeSettings(device="cpu", model=str(ngram_run)))
+    with TestClient(build_app(service)) as client:
+        predicted = client.post("/predict", json={"texts": REVIEWS}).json()
+        explained = client.post("/explain", json={"text": REVIEWS[1]}).json()
+        page = client.post("/explain/html", json={"text": REVIEWS[1]}).text
+        version = client.get("/model").json()["version"]
+    np.testing.assert_allclose([row["probability"] for row in predicted["predictions"]],
+                               load_model(ngram_run).probabilities(REVIEWS), atol=1e-9)
+    assert explained["ngram_contributions"] and "The n-gram member" in page
+    assert version == weights_version(ngram_run, members=True) != weights_version(ngram_run)
