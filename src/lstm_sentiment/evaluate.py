@@ -96,12 +96,23 @@ def evaluate_reviews(predictor: Predictor, reviews: Reviews) -> tuple[dict, np.n
     all come here."""
     from .data.prepare import encode_reviews
 
-    encoded = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data)
+    tokenized = [tokenize(t) for t in reviews.texts]
+    encoded = encode_reviews(reviews.texts, reviews.labels, predictor.vocab, predictor.config.data, tokenized)
     if predictor.ngram is None:
         return evaluate_split(predictor.model, encoded, predictor.config.data.padding, predictor.device)
-    lstm = predict_logits(predictor.model, encoded, predictor.config.data.padding, predictor.device)
-    probabilities = sigmoid(predictor.ngram.combine(lstm, predictor.ngram.logits([tokenize(t) for t in reviews.texts])))
-    return classification_metrics(encoded.labels.numpy(), probabilities, encoded.words.numpy()), probabilities
+    metrics, probabilities, _ = evaluate_mixed(predictor.ngram, predictor.model, encoded, tokenized,
+                                               predictor.config.data.padding, predictor.device)
+    return metrics, probabilities
+
+
+def evaluate_mixed(member, model: Classifier, split: EncodedSplit, tokenized: list[list[str]], padding: str,
+                   device: torch.device, mixed_precision: bool = True) -> tuple[dict, np.ndarray, dict]:
+    """A model with an n-gram member (ngram.py) on a split: the mixed metrics, P(positive) per review, and each
+    member's logits alone ({"lstm": ..., "ngram": ...})."""
+    alone = {"lstm": predict_logits(model, split, padding, device, mixed_precision=mixed_precision),
+             "ngram": member.logits(tokenized)}
+    probabilities = sigmoid(member.combine(alone["lstm"], alone["ngram"]))
+    return classification_metrics(split.labels.numpy(), probabilities, split.words.numpy()), probabilities, alone
 
 
 def format_metrics(metrics: dict) -> str:

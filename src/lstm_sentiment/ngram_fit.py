@@ -16,7 +16,7 @@ from .config import Config, NgramConfig
 from .data.prepare import EncodedSplit, PreparedData, split_corpus
 from .data.sources import load_corpus
 from .data.text import tokenize
-from .evaluate import classification_metrics, predict_logits, sigmoid
+from .evaluate import classification_metrics, evaluate_mixed, predict_logits, sigmoid
 from .model import Classifier
 from .ngram import NgramMember, features
 
@@ -119,9 +119,7 @@ def member_for_run(config: Config, data_path: Path, limit: int | None, data: Pre
 def combined_split_metrics(member: NgramMember, model: Classifier, split: EncodedSplit, texts: list[str],
                            config: Config, device: torch.device) -> tuple[dict, dict]:
     """The final split scored by the combined model, and (for the record) by each member alone."""
-    lstm = predict_logits(model, split, config.data.padding, device, mixed_precision=config.train.mixed_precision)
-    ngram = member.logits([tokenize(t) for t in texts])
-    labels, words = split.labels.numpy(), split.words.numpy()
-    combined = classification_metrics(labels, sigmoid(member.combine(lstm, ngram)), words)
-    alone = {"lstm": classification_metrics(labels, sigmoid(lstm)), "ngram": classification_metrics(labels, sigmoid(ngram))}
-    return combined, {name: {key: value[key] for key in ("accuracy", "loss", "roc_auc")} for name, value in alone.items()}
+    combined, _, alone = evaluate_mixed(member, model, split, [tokenize(t) for t in texts], config.data.padding,
+                                        device, config.train.mixed_precision)
+    scored = {name: classification_metrics(split.labels.numpy(), sigmoid(logits)) for name, logits in alone.items()}
+    return combined, {name: {key: value[key] for key in ("accuracy", "loss", "roc_auc")} for name, value in scored.items()}
