@@ -6,7 +6,7 @@
 
 Baselines (scikit-learn, fitted here, never pickled): TF-IDF of 1-2 grams + logistic regression, and NBSVM
 (Wang & Manning 2012: binarised 1-3 grams scaled by naive-Bayes log-count ratios, then a linear classifier; the
-logistic-regression form, "NBLR"). Each --train NAME=SOURCES[:phrases[+negations]] fits both on the training split
+logistic-regression form, "NBLR"). Each --train NAME=SOURCES[:phrases[+negations][+compositions]] fits both on the training split
 of those sources (the same reviews a model of ours trained on; `:phrases` adds the treebank's labelled phrases, as
 `data.phrases` does, and `+negations` their negated copula phrases, as `data.negations = 3` does); the regularisation C is chosen on that data's validation split (IMDb: held-out movies;
 treebank: dev), then the baseline is refitted on training + validation. Every model, baselines and ours
@@ -30,6 +30,7 @@ from lstm_sentiment.behaviour.run import run_suite
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.prepare import split_corpus
 from lstm_sentiment.data.sources import load_corpus, resolve_data_path
+from lstm_sentiment.data.treebank import TreebankOptions
 from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.evaluate import evaluate_reviews
 from lstm_sentiment.predict import load_model, resolve_model_dir
@@ -99,9 +100,9 @@ def check_summary(score) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases[+negations]]",
+    parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases[+negations][+compositions]]",
                         help="baselines' training data: sources joined by '+', ':phrases' for treebank phrases, "
-                             "':phrases+negations' with data.negations = 3 too")
+                             "':phrases+negations' with data.negations = 3 too, '+compositions' with data.compositions = 6")
     parser.add_argument("--imdb", required=True, help="aclImdb archive: its test split is scored")
     parser.add_argument("--sst", required=True, help="treebank zip: its SST-2 test sentences are scored")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
@@ -117,13 +118,15 @@ def main() -> None:
         sources, _, flag = sources.partition(":")
         flags = set(flag.split("+")) if flag else set()
         phrases, negations = "phrases" in flags, 3 if "negations" in flags else 0
-        config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=phrases, negations=negations)
-        splits = split_corpus(load_corpus(resolve_data_path(sources.split("+")), phrases=phrases,
-                                          negations=negations), config)
+        compositions = 6 if "compositions" in flags else 0
+        config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=phrases, negations=negations,
+                            compositions=compositions)
+        splits = split_corpus(load_corpus(resolve_data_path(sources.split("+")), treebank=TreebankOptions.of(config)),
+                              config)
         for kind in (TfidfLogistic, NBSVM):
             model, c, seconds = fit_baseline(kind, splits)
             row = {"model": f"{kind.name}, trained on {name}", "trained_on": sources.split("+"), "phrases": phrases,
-                   "negations": negations,
+                   "negations": negations, "compositions": compositions,
                    "C": c, "fit_seconds": round(seconds, 1), "training_examples": len(splits["train"])}
             row.update({key: accuracy(model.probabilities(reviews.texts), reviews.labels)
                         for key, reviews in sets.items()})

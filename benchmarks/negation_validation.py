@@ -7,7 +7,10 @@
 clear copula phrases of the dev trees ("is a delight"), each negated three ways ("is not / isn't / is never a
 delight"), and the sentences those phrases carry, with the label of the negation's target (negated negative ->
 positive). The originals are scored too, as a control: a model that is right on them and wrong on their
-negations reads the opinion word and ignores the "not". The test trees are never read.
+negations reads the opinion word and ignores the "not". Then the constructions of data/composition.py (embedding
+negation, an aside between, double negation, expectations, answered questions, contrasts), filled with the dev
+trees' opinions: a model trained with data.compositions saw the same wordings with other opinions, so these
+rows measure whether it learned the construction, not the phrase. The test trees are never read.
 """
 
 from __future__ import annotations
@@ -16,17 +19,20 @@ import argparse
 import json
 from pathlib import Path
 
+from lstm_sentiment.data.composition import composed_examples
 from lstm_sentiment.data.negation import clear_copula_phrases, negated_examples
 from lstm_sentiment.data.treebank import read_trees, split_texts
 from lstm_sentiment.predict import load_model, resolve_model_dir
 
 
 def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
-    """'negated negative', 'negated positive' and the 'originals' they negate, as (text, expected label)."""
+    """'negated negative', 'negated positive' and the 'originals' they negate, then each construction of
+    data/composition.py built from the dev trees' opinions, as (text, expected label)."""
     where, lines = split_texts(sst)["validation"]
     sets: dict[str, list[tuple[str, int]]] = {"negated negative": [], "negated positive": [], "originals": []}
     seen = set()
-    for tree in read_trees(iter(lines), where):
+    trees = list(read_trees(iter(lines), where))
+    for tree in trees:
         for text, target in negated_examples(tree, copies=3):
             if text not in seen:
                 seen.add(text)
@@ -35,6 +41,10 @@ def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
             if phrase.text not in seen:
                 seen.add(phrase.text)
                 sets["originals"].append((phrase.text, int(phrase.label > 2)))
+    for text, target, construction in composed_examples(trees, per_opinion=6):
+        if text not in seen:
+            seen.add(text)
+            sets.setdefault(construction, []).append((text, int(target > 0.5)))
     return sets
 
 
@@ -55,10 +65,11 @@ def main() -> None:
             probabilities = predictor.probabilities([text for text, _ in examples], batch_size=256)
             correct = sum(int(p > 0.5) == label for p, (_, label) in zip(probabilities, examples))
             rows[name][set_name] = correct / max(len(examples), 1)
-    print(f"{'model':<16}" + "".join(f"{name:>20}" for name in sets))
-    print(f"{'(cases)':<16}" + "".join(f"{len(examples):>20}" for examples in sets.values()))
+    width = max(len(name) for name in sets) + 2
+    print(f"{'model':<16}" + "".join(f"{name:>{width}}" for name in sets))
+    print(f"{'(cases)':<16}" + "".join(f"{len(examples):>{width}}" for examples in sets.values()))
     for name, row in rows.items():
-        print(f"{name:<16}" + "".join(f"{row[set_name]:>20.3f}" for set_name in sets))
+        print(f"{name:<16}" + "".join(f"{row[set_name]:>{width}.3f}" for set_name in sets))
     if args.out:
         Path(args.out).write_text(json.dumps({"cases": {k: len(v) for k, v in sets.items()}, "accuracy": rows},
                                              indent=2) + "\n")

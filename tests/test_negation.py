@@ -7,7 +7,7 @@ import zipfile
 
 from lstm_sentiment.data.negation import negate_copula, negated_examples, negated_target
 from lstm_sentiment.data.sources import load_corpus
-from lstm_sentiment.data.treebank import parse_tree
+from lstm_sentiment.data.treebank import TreebankOptions, parse_tree
 
 # "The plot is dreadful ." (1): its copula phrase "is dreadful ." (1) and complement "dreadful ." (0) agree, and
 # the phrase is most of the sentence; "It 's great fun , but the ending is dull ." mixes two opinions
@@ -57,11 +57,11 @@ def test_a_clause_among_others_is_negated_alone_and_odd_predicates_not_at_all():
 def test_negations_are_training_examples_only(tmp_path):
     treebank = write_treebank(tmp_path / "sst.zip", train=[DREADFUL, MIXED],
                               dev=["(4 (2 It) (4 (2 is) (4 superb)))"], test=["(0 (2 It) (0 (2 is) (0 awful)))"])
-    plain = load_corpus(treebank, phrases=True)
-    negated = load_corpus(treebank, phrases=True, negations=3)
+    plain = load_corpus(treebank, treebank=TreebankOptions(phrases=True))
+    negated = load_corpus(treebank, treebank=TreebankOptions(phrases=True, negations=3))
     added = dict(zip(negated.train.texts[len(plain.train.texts):], negated.train.labels[len(plain.train.texts):]))
     assert negated.train.texts[:len(plain.train.texts)] == plain.train.texts
     assert added["The plot is not dreadful ."] == 1 and added["'s not great fun"] == 0
     assert negated.validation.texts == plain.validation.texts and negated.test.texts == plain.test.texts
-    graded = load_corpus(treebank, phrases=True, graded=True, negations=3)
+    graded = load_corpus(treebank, treebank=TreebankOptions(phrases=True, graded=True, negations=3))
     assert dict(zip(graded.train.texts, graded.train.targets))["The plot is not dreadful ."] == 0.625

@@ -13,7 +13,7 @@ from lstm_sentiment.cli import main
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.prepare import split_corpus
 from lstm_sentiment.data.sources import load_corpus, resolve_data_path
-from lstm_sentiment.data.treebank import detokenize, parse_tree
+from lstm_sentiment.data.treebank import TreebankOptions, detokenize, parse_tree
 from lstm_sentiment.errors import UserError
 
 # Every phrase labelled, in the treebank's PTB bracket form; labels 0-4.
@@ -63,7 +63,7 @@ def test_sentences_become_binary_splits_with_neutral_dropped(treebank):
 
 
 def test_phrases_add_each_labelled_phrase_of_the_training_trees_once(treebank):
-    corpus = load_corpus(treebank, phrases=True)
+    corpus = load_corpus(treebank, treebank=TreebankOptions(phrases=True))
     examples = dict(zip(corpus.train.texts, corpus.train.labels))
     assert examples["bad"] == 0 and examples["wonderful"] == 1 and examples["dreadful"] == 0
     assert "not bad" not in examples  # labelled 2: neutral, dropped
@@ -100,11 +100,11 @@ def test_a_malformed_tree_names_its_file_and_line(tmp_path, line, problem):
 
 def test_combined_sources_keep_each_sources_split_rules(treebank, small_archive):
     imdb = load_corpus(small_archive)
-    combined = load_corpus(resolve_data_path([str(small_archive), str(treebank)]), phrases=True)
+    combined = load_corpus(resolve_data_path([str(small_archive), str(treebank)]), treebank=TreebankOptions(phrases=True))
     config = DataConfig(validation_split=0.2, validation_groups="movie")
     splits = split_corpus(combined, config)
     alone = split_corpus(imdb, config)
-    sst = split_corpus(load_corpus(treebank, phrases=True), config)
+    sst = split_corpus(load_corpus(treebank, treebank=TreebankOptions(phrases=True)), config)
     for name in ("train", "validation", "test"):
         assert splits[name].texts == alone[name].texts + sst[name].texts
     # no test text of either source reaches training, and the treebank's dev is its validation
@@ -130,7 +130,7 @@ def test_a_missing_part_of_a_combined_source_is_named(tmp_path, small_archive):
 
 
 def test_graded_labels_keep_neutral_phrases_as_soft_targets(treebank):
-    corpus = load_corpus(treebank, phrases=True, graded=True)
+    corpus = load_corpus(treebank, treebank=TreebankOptions(phrases=True, graded=True))
     targets = dict(zip(corpus.train.texts, corpus.train.targets))
     assert targets["not bad"] == 0.5 and targets["bad"] == 0.25 and targets["wonderful"] == 1.0
     assert targets["It exists ."] == 0.5  # a neutral sentence trains too

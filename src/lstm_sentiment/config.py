@@ -17,8 +17,10 @@ from .errors import UserError
 # 5: a model directory may hold an n-gram member (ngram.json, ngram.safetensors) that changes its predictions, so
 # a version that cannot read one must refuse the directory. [ngram] configures training only: the member's files
 # carry what scoring needs.
-FORMAT_VERSION = 5
-KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation")}
+# 6: adds data.compositions.
+FORMAT_VERSION = 6
+KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
+              6: ("data.compositions",)}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -54,6 +56,10 @@ class DataConfig:
     # sentiment treebank sources only: negated variants ("is not", "isn't", "is never") of each clear copula phrase
     # of the training trees, labelled as the mirror image pulled halfway to neutral (data/negation.py); 0-3
     negations: int = 0
+    # sentiment treebank sources only: composed examples per clear opinion of the training trees (0-6): embedding
+    # negation, with an aside, double negation, confirmed or denied expectation, answered question, contrast
+    # (data/composition.py)
+    compositions: int = 0
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42
 
@@ -74,6 +80,7 @@ class DataConfig:
         _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
         _check(self.treebank_labels in ("binary", "graded"), "data.treebank_labels must be 'binary' or 'graded'")
         _check(0 <= self.negations <= 3, "data.negations must be 0 (none) to 3 (not, n't and never)")
+        _check(0 <= self.compositions <= 6, "data.compositions must be 0 (none) to 6 (one of each construction)")
 
 
 @dataclass

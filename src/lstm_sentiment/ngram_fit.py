@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from .config import Config, NgramConfig
 from .data.prepare import EncodedSplit, PreparedData, split_corpus
 from .data.sources import load_corpus
+from .data.treebank import TreebankOptions
 from .data.text import tokenize
 from .evaluate import classification_metrics, evaluate_mixed, predict_logits, sigmoid
 from .model import Classifier
@@ -100,8 +101,7 @@ def member_for_run(config: Config, data_path: Path, limit: int | None, data: Pre
     corpus read again and split by the same seeded rules, checked against the prepared labels), mixed on the
     validation split. A run that reports on validation (--no-test) does not refit on it: its number would be the
     member's memory of those texts (1-3 grams nearly memorise what they were fitted on)."""
-    corpus = load_corpus(data_path, phrases=config.data.phrases, graded=config.data.treebank_labels == "graded",
-                         negations=config.data.negations)
+    corpus = load_corpus(data_path, treebank=TreebankOptions.of(config.data))
     splits = split_corpus(corpus, config.data, limit)
     for name in ("train", "validation"):
         if splits[name].labels != data.splits[name].labels.tolist():

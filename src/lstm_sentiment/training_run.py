@@ -256,6 +256,7 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
         "data_sources": [{"path": str(part), "kind": source_kind(part)} for part in source_parts(data_path)],
         "phrases": config.data.phrases,
         "negations": config.data.negations,
+        "compositions": config.data.compositions,
         "training_examples": len(data.splits["train"]),
         "limit": options.limit,
     }

@@ -20,6 +20,7 @@ from ..config import DataConfig
 from ..errors import UserError
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
+from .treebank import TreebankOptions
 from .text import TOKENIZER_VERSION, tokenize, word_count
 from .vocab import Vocabulary, pad_sequences
 
@@ -187,8 +188,8 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
             return prepared
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
-    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows, phrases=config.phrases,
-                         graded=config.treebank_labels == "graded", negations=config.negations)
+    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows,
+                         treebank=TreebankOptions.of(config))
     unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials
     vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None, vocab)
     if use_cache:

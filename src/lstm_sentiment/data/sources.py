@@ -11,7 +11,7 @@ from ..errors import UserError
 from .corpus import LABEL_NAMES, MAX_REVIEW_BYTES, NEGATIVE, POSITIVE, UNLABELLED, Corpus, Reviews, concatenate
 from .csv_reviews import parse_label, read_csv
 from .imdb import read_archive, read_folder
-from .treebank import binary_examples, is_treebank, read_trees, split_texts
+from .treebank import TreebankOptions, binary_examples, is_treebank, read_trees, split_texts
 
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 # the readers' names, importable from here as before the split into modules
@@ -90,18 +90,16 @@ def data_fingerprint(path: Path) -> str:
 
 
 def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bool = False,
-                phrases: bool = False, graded: bool = False, negations: int = 0) -> Corpus:
-    """phrases: a treebank's training trees also give every labelled phrase; graded: its training examples keep
-    their five-point labels as soft targets, neutral ones included; negations: negated copula phrases per clear
-    one (all three ignored by other sources)."""
+                treebank: TreebankOptions = TreebankOptions()) -> Corpus:
+    """treebank: what a treebank source's training trees add to their sentences (ignored by other sources)."""
     parts = source_parts(path)
     if len(parts) > 1:
-        return combine([load_corpus(part, include_unsup, skip_bad_rows, phrases, graded, negations) for part in parts])
+        return combine([load_corpus(part, include_unsup, skip_bad_rows, treebank) for part in parts])
     path = Path(path)
     if not os.access(path, os.R_OK):
         raise UserError(f"cannot read data path {path}")
     if is_treebank(path):
-        return read_treebank(path, phrases, graded, negations)
+        return read_treebank(path, treebank)
     if path.is_dir():
         return read_folder(path, include_unsup)
     name = path.name.lower()
@@ -121,16 +119,15 @@ def combine(parts: list[Corpus]) -> Corpus:
                   skipped_rows=sum(part.skipped_rows for part in parts), parts=parts)
 
 
-def read_treebank(path: Path, phrases: bool = False, graded: bool = False, negations: int = 0) -> Corpus:
-    """Sentences of the official train/dev/test trees (binary, neutral dropped); phrases: also every labelled
-    phrase of the training trees; graded: training examples carry label/4 as their target, neutral ones too
-    (validation and test stay binary, as SST-2)."""
+def read_treebank(path: Path, options: TreebankOptions = TreebankOptions()) -> Corpus:
+    """Sentences of the official train/dev/test trees (binary, neutral dropped); the options apply to the training
+    trees only (validation and test stay SST-2's sentences, binary)."""
     splits = {}
     for split, (where, lines) in split_texts(path).items():
         trees = list(read_trees(iter(lines), where))
         reviews = Reviews()
         train = split == "train"
-        for text, label, target in binary_examples(trees, phrases and train, graded and train, negations if train else 0):
+        for text, label, target in binary_examples(trees, options if train else TreebankOptions()):
             reviews.add(text, label, target=target)
         if not reviews.texts:
             raise UserError(f"{where}: no sentence with a non-neutral label")

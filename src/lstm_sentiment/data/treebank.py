@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from .composition import composed_examples
 from .negation import negated_examples
 
 SPLIT_FILES = {"train": "train.txt", "validation": "dev.txt", "test": "test.txt"}
@@ -22,6 +23,20 @@ _TOKEN = re.compile(r"\(|\)|[^\s()]+")
 # PTB escapes and split clitics, put back so treebank text reads like a user's ("does n't" -> "doesn't")
 _BRACKETS = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}", "``": '"', "''": '"'}
 _CLITIC = re.compile(r"^(?:n't|'s|'re|'ve|'ll|'d|'m)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TreebankOptions:
+    """What a treebank source adds to its training sentences (other sources ignore these; see DataConfig)."""
+    phrases: bool = False  # every labelled phrase of the training trees
+    graded: bool = False  # five-point labels as soft targets, neutral examples kept
+    negations: int = 0  # negated variants per clear copula phrase (negation.py)
+    compositions: int = 0  # composed examples per clear opinion (composition.py)
+
+    @classmethod
+    def of(cls, config) -> TreebankOptions:
+        """From a DataConfig."""
+        return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions)
 
 
 @dataclass(frozen=True)
@@ -137,33 +152,38 @@ def _decode(raw: bytes, where: str) -> str:
         raise UserError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
-def binary_examples(trees: list[list[Phrase]], phrases: bool, graded: bool = False,
-                    negations: int = 0) -> list[tuple[str, int, float | None]]:
-    """(text, 0/1, target) for every non-neutral sentence; with phrases, then every non-neutral phrase not seen
-    before. graded: neutral examples are kept too and every target is label/4 (0, 0.25, 0.5, 0.75, 1), so that
-    "not bad" (often labelled neutral) teaches "not negative" instead of being dropped; target None otherwise.
-    negations: that many negated variants of each clear copula phrase (data/negation.py), after the rest."""
+def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = TreebankOptions()
+                    ) -> list[tuple[str, int, float | None]]:
+    """(text, 0/1, target) for every non-neutral sentence; with options.phrases, then every non-neutral phrase not
+    seen before. options.graded: neutral examples are kept too and every target is label/4 (0, 0.25, 0.5, 0.75,
+    1), so that "not bad" (often labelled neutral) teaches "not negative" instead of being dropped; target None
+    otherwise. Negated and composed examples come after the rest, each text once."""
     examples, seen = [], set()
 
     def keep(phrase: Phrase) -> None:
         label = binary_label(phrase.label)
-        if graded:
+        if options.graded:
             examples.append((phrase.text, int(phrase.label >= 2), phrase.label / 4))
         elif label is not None:
             examples.append((phrase.text, label, None))
 
+    def add(text: str, target: float) -> None:
+        if text not in seen:
+            seen.add(text)
+            examples.append((text, int(target > 0.5), target if options.graded else None))
+
     for tree in trees:
         seen.add(tree[0].text)
         keep(tree[0])
-    if phrases:
+    if options.phrases:
         for tree in trees:
             for phrase in tree[1:]:
                 if phrase.text not in seen:
                     seen.add(phrase.text)
                     keep(phrase)
-    for tree in trees if negations else []:
-        for text, target in negated_examples(tree, negations):
-            if text not in seen:
-                seen.add(text)
-                examples.append((text, int(target > 0.5), target if graded else None))
+    for tree in trees if options.negations else []:
+        for text, target in negated_examples(tree, options.negations):
+            add(text, target)
+    for text, target, _ in composed_examples(trees, options.compositions) if options.compositions else []:
+        add(text, target)
     return examples

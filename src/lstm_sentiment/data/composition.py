@@ -1,0 +1,185 @@
+"""Composed examples from treebank opinions: one clear opinion of a training tree ("the acting is terrific")
+placed inside a construction whose effect on sentiment English fixes: an embedding negation ("I wouldn't say
+that ..."), the same with an aside between ("I wouldn't say, <a neutral treebank phrase>, that ..."), a double
+negation, a stated expectation that the last words confirm or deny ("I expected it to be terrific, but it
+wasn't."), an answered yes/no question, and two opposite opinions of which the construction says which counts
+("... , but ...", "at first ... ; now ...", "others ... ; I ...").
+
+Why: the treebank labels phrases, but few of its sentences show these constructions with their opinion reversed,
+and IMDb's document labels never isolate them, so a model learns "not", "but", "used to" and question marks as
+cues of a kind of review instead of as operators. Only the training trees' own opinions, subjects and neutral
+phrases fill the constructions; validation draws the same constructions from the dev trees and tests never read
+any. Targets follow negation.py: a reversed opinion is mirrored and pulled halfway to neutral; an opinion kept
+or decided by a contrast keeps three quarters of its distance from neutral.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .negation import clear_copula_phrases, negate_copula, negated_target
+
+if TYPE_CHECKING:
+    from .treebank import Phrase
+
+# the copula as it reads after a subject, and the subject that agrees with it when the sentence gives none
+_COPULA_FORMS = {"is": ("is", "it"), "'s": ("is", "it"), "was": ("was", "it"), "be": ("is", "it"),
+                 "been": ("was", "it"), "are": ("are", "they"), "'re": ("are", "they"), "were": ("were", "they")}
+MAX_SUBJECT_WORDS = 4
+# a subject is taken from the sentence only when it reads as a noun phrase on its own ("the acting"); treebank
+# prefixes such as "like Mike" or "though there" do not
+SUBJECT_OPENINGS = {"the", "this", "that", "these", "those", "its", "his", "her", "their", "every", "all"}
+_END_PUNCTUATION = re.compile(r"(?:\s+[.!?;:,]+)+$")  # "is dreadful ." -> "is dreadful": constructions add their own
+NEUTRAL_WORDS = (3, 7)  # a neutral aside: a treebank phrase labelled 2 of this many words, letters only
+# ... that opens like an adverbial ("in a small town", "after the first hour") and so reads as an aside
+ASIDE_OPENINGS = {"in", "on", "at", "for", "with", "after", "before", "during", "given", "since", "when", "while",
+                  "as", "despite", "although", "though", "because", "if", "from", "by", "without", "unlike"}
+ASIDE_ENDINGS = {"and", "or", "but", "the", "a", "an", "of", "to", "in", "on", "at", "for", "with", "by", "from",
+                 "that", "its", "his", "her", "their", "is", "as"}
+
+
+@dataclass(frozen=True)
+class Opinion:
+    subject: str  # "the acting", or "it"/"they" when the phrase's sentence gives no short subject
+    copula: str  # "is", "was", "are", "were"
+    complement: str  # "terrific"
+    label: int  # 0-4, the copula phrase's treebank label
+
+    @property
+    def clause(self) -> str:
+        return f"{self.subject} {self.copula} {self.complement}"
+
+    @property
+    def negated_clause(self) -> str:
+        return f"{self.subject} {negate_copula(f'{self.copula} {self.complement}', 1)}"
+
+    @property
+    def kept(self) -> float:
+        return kept_target(self.label)
+
+    @property
+    def reversed(self) -> float:
+        return negated_target(self.label)
+
+
+def kept_target(label: int) -> float:
+    """A clear opinion that a construction keeps: three quarters of its distance from neutral."""
+    return 0.5 + (label / 4 - 0.5) * 0.75
+
+
+def opinions(tree: list[Phrase]) -> Iterator[Opinion]:
+    """The clear copula phrases of one tree (negation.py's rule), each with the subject its sentence gives."""
+    for phrase, _ in clear_copula_phrases(tree):
+        copula, _, complement = _END_PUNCTUATION.sub("", phrase.text).partition(" ")
+        if not complement:
+            continue
+        form, pronoun = _COPULA_FORMS[copula.lower()]
+        subject = pronoun
+        at = tree[0].text.find(" " + phrase.text)
+        if copula.lower() not in ("be", "been") and at > 0:
+            before = tree[0].text[:at].split()
+            if (1 <= len(before) <= MAX_SUBJECT_WORDS and all(word.isalpha() for word in before)
+                    and before[0].lower() in SUBJECT_OPENINGS):
+                subject = " ".join(before)
+                subject = subject[0].lower() + subject[1:]
+        yield Opinion(subject, form, complement, phrase.label)
+
+
+def neutral_asides(trees: list[list[Phrase]]) -> list[str]:
+    """Neutral phrases that read as an aside: a few words of letters, opening like an adverbial and not cut off
+    before their end."""
+    low, high = NEUTRAL_WORDS
+    asides = set()
+    for tree in trees:
+        for phrase in tree[1:]:
+            words = phrase.text.split()
+            if (phrase.label == 2 and low <= len(words) <= high and all(word.isalpha() for word in words)
+                    and words[0] in ASIDE_OPENINGS and words[-1].lower() not in ASIDE_ENDINGS):
+                asides.add(phrase.text)
+    return sorted(asides)
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+# Each construction: (opinion, its opposite, a neutral aside, a choice) -> (text, target). The choice (a hash)
+# picks one wording; every wording of a family has the same effect on the opinion.
+EMBEDDERS = ("I wouldn't say that", "it's not true that", "I don't think that", "I would not claim that",
+             "nobody could honestly say that", "it is false that", "I don't believe that", "I never felt that")
+INTERRUPTED = ("I wouldn't say", "it isn't true", "I would not claim", "I don't think", "I can't say")
+EXPECTATIONS = ("I expected it to be", "I thought it would be", "everyone said it would be",
+                "the trailer made it look", "I had heard it was", "I assumed it would be")
+DENIED = ("but it wasn't.", "and it wasn't.", "but it really wasn't.", "but no, it wasn't.")
+CONFIRMED = ("and it was.", "and it really was.", "and it certainly was.", "and it truly was.")
+QUESTIONS = ("was it", "is it", "would I call it", "did I find it", "is it really")
+NO = ("No.", "Not at all.", "Not really.", "Hardly.", "No, not at all.")
+YES = ("Yes.", "Absolutely.", "Definitely.", "Yes, it is.", "Very much so.")
+# (template with {a} the opinion that does not count and {b} the one that does)
+CONTRASTS = ("{a}, but {b}.", "although {a}, {b}.", "at first I thought {a}; now I think {b}.",
+             "I used to think {a}, but today {b}.", "others say {a}, but to me {b}.",
+             "my friends thought {a}; I thought {b}.", "{b}, even if critics said {a}.",
+             "{a}. However, {b}.", "years ago {a}; watching it again, {b}.")
+
+Construction = Callable[[Opinion, Opinion, str, int], tuple[str, float]]
+
+
+def _embedded(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.clause}."), opinion.reversed
+
+
+def _interrupted(opinion: Opinion, _other: Opinion, aside: str, choice: int) -> tuple[str, float]:
+    return _sentence(f"{INTERRUPTED[choice % len(INTERRUPTED)]}, {aside}, that {opinion.clause}."), opinion.reversed
+
+
+def _double(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.negated_clause}."), negated_target(4 - opinion.label)
+
+
+def _expectation(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+    lead = EXPECTATIONS[choice % len(EXPECTATIONS)]
+    if choice // len(EXPECTATIONS) % 2:
+        return _sentence(f"{lead} {opinion.complement}, {CONFIRMED[choice % len(CONFIRMED)]}"), opinion.kept
+    return _sentence(f"{lead} {opinion.complement}, {DENIED[choice % len(DENIED)]}"), opinion.reversed
+
+
+def _question(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+    question = _sentence(f"{QUESTIONS[choice % len(QUESTIONS)]} {opinion.complement}?")
+    if choice // len(QUESTIONS) % 2:
+        return f"{question} {YES[choice % len(YES)]}", opinion.kept
+    return f"{question} {NO[choice % len(NO)]}", opinion.reversed
+
+
+def _contrast(opinion: Opinion, other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+    template = CONTRASTS[choice % len(CONTRASTS)]
+    return _sentence(template.format(a=other.clause, b=opinion.clause)), opinion.kept
+
+
+CONSTRUCTIONS: dict[str, Construction] = {"embedded negation": _embedded, "negation with an aside": _interrupted,
+                                          "double negation": _double, "expectation": _expectation,
+                                          "answered question": _question, "contrast": _contrast}
+
+
+def composed_examples(trees: list[list[Phrase]], per_opinion: int) -> Iterator[tuple[str, float, str]]:
+    """(text, target, construction) for per_opinion (1-6) constructions of every clear opinion of the trees; the
+    opposite opinion of a contrast and the aside come from the same trees. Deterministic: every choice is a hash
+    of the opinion's text."""
+    found = [opinion for tree in trees for opinion in opinions(tree)]
+    positive = [opinion for opinion in found if opinion.label > 2]
+    negative = [opinion for opinion in found if opinion.label < 2]
+    asides = neutral_asides(trees)
+    if not positive or not negative or not asides:
+        return
+    families = list(CONSTRUCTIONS.items())
+    for opinion in found:
+        choice = zlib.crc32(opinion.clause.encode())
+        opposite = negative if opinion.label > 2 else positive
+        other, aside = opposite[choice % len(opposite)], asides[choice % len(asides)]
+        for index in range(per_opinion):
+            name, build = families[(choice + index) % len(families)]
+            text, target = build(opinion, other, aside, choice // len(families) + index)
+            yield text, target, name

@@ -1,0 +1,73 @@
+"""Composed examples from treebank opinions (data/composition.py): what each construction does to an opinion's
+target, where the fillers come from, determinism, and that only training trees are composed."""
+
+from __future__ import annotations
+
+from lstm_sentiment.config import DataConfig
+from lstm_sentiment.data.composition import (CONSTRUCTIONS, Opinion, composed_examples, kept_target, neutral_asides,
+                                             opinions)
+from lstm_sentiment.data.negation import negated_target
+from lstm_sentiment.data.sources import load_corpus
+from lstm_sentiment.data.treebank import TreebankOptions, parse_tree
+
+from test_negation import DREADFUL, write_treebank
+
+SUPERB = "(4 (2 (2 The) (2 acting)) (4 (2 was) (4 (4 superb) (2 .))))"
+ASIDE = "(2 (2 It) (2 (2 runs) (2 (2 in) (2 (2 a) (2 (2 small) (2 town))))))"  # "in a small town": an aside
+
+
+def trees(*lines: str):
+    return [parse_tree(line, f"train.txt:{number}") for number, line in enumerate(lines, 1)]
+
+
+def test_an_opinion_keeps_its_subject_and_loses_the_full_stop():
+    assert list(opinions(parse_tree(DREADFUL, "t"))) == [
+        Opinion("the plot", "is", "dreadful", 1)]
+    (superb,) = opinions(parse_tree(SUPERB, "t"))
+    assert (superb.clause, superb.negated_clause) == ("the acting was superb", "the acting wasn't superb")
+
+
+def test_asides_are_neutral_adverbial_phrases():
+    assert neutral_asides(trees(ASIDE, DREADFUL)) == ["in a small town"]
+
+
+def test_every_construction_moves_the_target_as_english_does():
+    made = list(composed_examples(trees(DREADFUL, SUPERB, ASIDE), per_opinion=6))
+    assert {name for _, _, name in made} == set(CONSTRUCTIONS)
+    assert len(made) == 12  # two opinions, six constructions each
+    by_name = {}
+    for text, target, name in made:
+        by_name.setdefault(name, []).append((text, target))
+    for text, target in by_name["embedded negation"] + by_name["negation with an aside"]:
+        assert target == (negated_target(1) if "dreadful" in text else negated_target(4))
+    assert all("in a small town" in text for text, _ in by_name["negation with an aside"])
+    for text, target in by_name["double negation"]:  # "... that the plot isn't dreadful": dreadful after all
+        assert ("isn't dreadful" in text and target < 0.5) or ("wasn't superb" in text and target > 0.5)
+    for text, target in by_name["contrast"]:  # both opinions appear; the one the construction decides counts
+        assert "dreadful" in text and "superb" in text and target in (kept_target(1), kept_target(4))
+    for text, target in by_name["expectation"] + by_name["answered question"]:
+        kept = text.endswith(("and it was.", "and it really was.", "and it certainly was.", "and it truly was.",
+                              "Yes.", "Absolutely.", "Definitely.", "Yes, it is.", "Very much so."))
+        label = 1 if "dreadful" in text else 4
+        assert target == (kept_target(label) if kept else negated_target(label))
+
+
+def test_compositions_are_deterministic_and_counted_per_opinion():
+    source = trees(DREADFUL, SUPERB, ASIDE)
+    assert list(composed_examples(source, 6)) == list(composed_examples(source, 6))
+    assert len(list(composed_examples(source, 2))) == 4
+    assert list(composed_examples(trees(DREADFUL, ASIDE), 6)) == []  # no opposite opinion to contrast with
+
+
+def test_compositions_are_training_examples_only(tmp_path):
+    treebank = write_treebank(tmp_path / "sst.zip", train=[DREADFUL, SUPERB, ASIDE],
+                              dev=["(4 (2 It) (4 (2 is) (4 superb)))"], test=["(0 (2 It) (0 (2 is) (0 awful)))"])
+    plain = load_corpus(treebank, treebank=TreebankOptions(phrases=True, graded=True))
+    composed = load_corpus(treebank, treebank=TreebankOptions(phrases=True, graded=True, compositions=6))
+    assert composed.train.texts[:len(plain.train.texts)] == plain.train.texts
+    added = dict(zip(composed.train.texts[len(plain.train.texts):], composed.train.targets[len(plain.train.texts):]))
+    assert len(added) == 12 and set(added.values()) <= {negated_target(label) for label in range(5)} | \
+        {kept_target(label) for label in range(5)}
+    assert composed.validation.texts == plain.validation.texts and composed.test.texts == plain.test.texts
+    options = TreebankOptions.of(DataConfig(phrases=True, treebank_labels="graded", negations=3, compositions=6))
+    assert options == TreebankOptions(phrases=True, graded=True, negations=3, compositions=6)
