@@ -30,8 +30,8 @@ from lstm_sentiment.behaviour.run import run_suite
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.prepare import split_corpus
 from lstm_sentiment.data.sources import load_corpus, resolve_data_path
-from lstm_sentiment.data.treebank import TreebankOptions
 from lstm_sentiment.data.text import tokenize
+from lstm_sentiment.data.treebank import TreebankOptions
 from lstm_sentiment.evaluate import evaluate_reviews
 from lstm_sentiment.predict import load_model, resolve_model_dir
 from lstm_sentiment.runtime import cpuinfo_line

@@ -19,33 +19,15 @@ import argparse
 import json
 from pathlib import Path
 
-from lstm_sentiment.data.composition import composed_examples
-from lstm_sentiment.data.negation import clear_copula_phrases, negated_examples
+from lstm_sentiment.data.composition import construction_sets
 from lstm_sentiment.data.treebank import read_trees, split_texts
 from lstm_sentiment.predict import load_model, resolve_model_dir
 
 
 def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
-    """'negated negative', 'negated positive' and the 'originals' they negate, then each construction of
-    data/composition.py built from the dev trees' opinions, as (text, expected label)."""
+    """The construction sets of the dev trees (data/composition.py's construction_sets)."""
     where, lines = split_texts(sst)["validation"]
-    sets: dict[str, list[tuple[str, int]]] = {"negated negative": [], "negated positive": [], "originals": []}
-    seen = set()
-    trees = list(read_trees(iter(lines), where))
-    for tree in trees:
-        for text, target in negated_examples(tree, copies=3):
-            if text not in seen:
-                seen.add(text)
-                sets["negated negative" if target > 0.5 else "negated positive"].append((text, int(target > 0.5)))
-        for phrase, _ in clear_copula_phrases(tree):
-            if phrase.text not in seen:
-                seen.add(phrase.text)
-                sets["originals"].append((phrase.text, int(phrase.label > 2)))
-    for text, target, construction in composed_examples(trees, per_opinion=6):
-        if text not in seen:
-            seen.add(text)
-            sets.setdefault(construction, []).append((text, int(target > 0.5)))
-    return sets
+    return construction_sets(list(read_trees(iter(lines), where)))
 
 
 def main() -> None:

@@ -4,12 +4,17 @@ target, where the fillers come from, determinism, and that only training trees a
 from __future__ import annotations
 
 from lstm_sentiment.config import DataConfig
-from lstm_sentiment.data.composition import (CONSTRUCTIONS, Opinion, composed_examples, kept_target, neutral_asides,
-                                             opinions)
+from lstm_sentiment.data.composition import (
+    CONSTRUCTIONS,
+    Opinion,
+    composed_examples,
+    kept_target,
+    neutral_asides,
+    opinions,
+)
 from lstm_sentiment.data.negation import negated_target
 from lstm_sentiment.data.sources import load_corpus
 from lstm_sentiment.data.treebank import TreebankOptions, parse_tree
-
 from test_negation import DREADFUL, write_treebank
 
 SUPERB = "(4 (2 (2 The) (2 acting)) (4 (2 was) (4 (4 superb) (2 .))))"

@@ -15,8 +15,8 @@ from sklearn.linear_model import LogisticRegression
 from .config import Config, NgramConfig
 from .data.prepare import EncodedSplit, PreparedData, split_corpus
 from .data.sources import load_corpus
-from .data.treebank import TreebankOptions
 from .data.text import tokenize
+from .data.treebank import TreebankOptions
 from .evaluate import classification_metrics, evaluate_mixed, predict_logits, sigmoid
 from .model import Classifier
 from .ngram import NgramMember, features

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .negation import clear_copula_phrases, negate_copula, negated_target
+from .negation import clear_copula_phrases, negate_copula, negated_examples, negated_target
 
 if TYPE_CHECKING:
     from .treebank import Phrase
@@ -183,3 +183,25 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int) -> Iterator[t
             name, build = families[(choice + index) % len(families)]
             text, target = build(opinion, other, aside, choice // len(families) + index)
             yield text, target, name
+
+
+def construction_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, int]]]:
+    """Labelled sets to choose models on, built from (dev) trees by the rules of negation.py and this module:
+    'negated negative', 'negated positive', the 'originals' they negate, then one set per construction; each
+    text once, as (text, expected label)."""
+    sets: dict[str, list[tuple[str, int]]] = {"negated negative": [], "negated positive": [], "originals": []}
+    seen: set[str] = set()
+
+    def add(name: str, text: str, label: int) -> None:
+        if text not in seen:
+            seen.add(text)
+            sets.setdefault(name, []).append((text, label))
+
+    for tree in trees:
+        for text, target in negated_examples(tree, copies=3):
+            add("negated negative" if target > 0.5 else "negated positive", text, int(target > 0.5))
+        for phrase, _ in clear_copula_phrases(tree):
+            add("originals", phrase.text, int(phrase.label > 2))
+    for text, target, construction in composed_examples(trees, per_opinion=len(CONSTRUCTIONS)):
+        add(construction, text, int(target > 0.5))
+    return sets

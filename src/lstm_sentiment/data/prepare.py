@@ -20,8 +20,8 @@ from ..config import DataConfig
 from ..errors import UserError
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
-from .treebank import TreebankOptions
 from .text import TOKENIZER_VERSION, tokenize, word_count
+from .treebank import TreebankOptions
 from .vocab import Vocabulary, pad_sequences
 
 SPLITS = ("train", "validation", "test")

@@ -11,7 +11,7 @@ from ..errors import UserError
 from .corpus import LABEL_NAMES, MAX_REVIEW_BYTES, NEGATIVE, POSITIVE, UNLABELLED, Corpus, Reviews, concatenate
 from .csv_reviews import parse_label, read_csv
 from .imdb import read_archive, read_folder
-from .treebank import TreebankOptions, binary_examples, is_treebank, read_trees, split_texts
+from .treebank import SENTENCES_ONLY, TreebankOptions, binary_examples, is_treebank, read_trees, split_texts
 
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 # the readers' names, importable from here as before the split into modules
@@ -90,7 +90,7 @@ def data_fingerprint(path: Path) -> str:
 
 
 def load_corpus(path: str | Path, include_unsup: bool = False, skip_bad_rows: bool = False,
-                treebank: TreebankOptions = TreebankOptions()) -> Corpus:
+                treebank: TreebankOptions = SENTENCES_ONLY) -> Corpus:
     """treebank: what a treebank source's training trees add to their sentences (ignored by other sources)."""
     parts = source_parts(path)
     if len(parts) > 1:
@@ -119,7 +119,7 @@ def combine(parts: list[Corpus]) -> Corpus:
                   skipped_rows=sum(part.skipped_rows for part in parts), parts=parts)
 
 
-def read_treebank(path: Path, options: TreebankOptions = TreebankOptions()) -> Corpus:
+def read_treebank(path: Path, options: TreebankOptions = SENTENCES_ONLY) -> Corpus:
     """Sentences of the official train/dev/test trees (binary, neutral dropped); the options apply to the training
     trees only (validation and test stay SST-2's sentences, binary)."""
     splits = {}
@@ -127,7 +127,7 @@ def read_treebank(path: Path, options: TreebankOptions = TreebankOptions()) -> C
         trees = list(read_trees(iter(lines), where))
         reviews = Reviews()
         train = split == "train"
-        for text, label, target in binary_examples(trees, options if train else TreebankOptions()):
+        for text, label, target in binary_examples(trees, options if train else SENTENCES_ONLY):
             reviews.add(text, label, target=target)
         if not reviews.texts:
             raise UserError(f"{where}: no sentence with a non-neutral label")

@@ -39,6 +39,9 @@ class TreebankOptions:
         return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions)
 
 
+SENTENCES_ONLY = TreebankOptions()  # the treebank as SST-2: its sentences, nothing added
+
+
 @dataclass(frozen=True)
 class Phrase:
     text: str
@@ -152,7 +155,7 @@ def _decode(raw: bytes, where: str) -> str:
         raise UserError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
-def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = TreebankOptions()
+def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTENCES_ONLY
                     ) -> list[tuple[str, int, float | None]]:
     """(text, 0/1, target) for every non-neutral sentence; with options.phrases, then every non-neutral phrase not
     seen before. options.graded: neutral examples are kept too and every target is label/4 (0, 0.25, 0.5, 0.75,
