@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from safetensors.torch import load_file, save_file
 
 from conftest import TINY_CONFIG, train_tiny_run
@@ -15,11 +16,14 @@ from lstm_sentiment.config import Config, NgramConfig
 from lstm_sentiment.config_io import layered_config
 from lstm_sentiment.errors import UserError
 from lstm_sentiment.explain import explain
-from lstm_sentiment.model_dir import pack_model
+from lstm_sentiment.model_dir import load_model_files, pack_model
 from lstm_sentiment.ngram import NGRAM_FILE, NGRAM_WEIGHTS, NgramMember, features, mark_negation_scope, ngrams
-from lstm_sentiment.ngram_fit import example_weights, fit_mix, fit_ngram_weights
+from lstm_sentiment.ngram_fit import construction_mix_set, example_weights, fit_mix, fit_ngram_weights
 from lstm_sentiment.predict import load_model
+from test_composition import ASIDE, SUPERB
+from test_negation import DREADFUL, write_treebank
 
+CPU = torch.device("cpu")
 NGRAM_CONFIG = TINY_CONFIG + "\n[ngram]\norder = 3\nmin_count = 1\n"
 REVIEWS = ["great wonderful film", "awful boring plot and dull", "the movie was not awful", "loved it"]
 
@@ -75,6 +79,32 @@ def test_the_mix_leans_on_the_member_that_knows():
     informative = (2 * labels - 1) * 1.0 + rng.normal(0, 1, 2000)  # overlapping classes: a finite best mix
     mix = fit_mix(rng.normal(0, 1, 2000), informative, labels.tolist())
     assert mix["ngram"] > 10 * abs(mix["lstm"]) and mix["ngram"] == pytest.approx(2.0, rel=0.2)
+
+
+def test_weighted_examples_pull_the_mix_towards_the_member_right_on_them():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 4000)
+    sign = 2 * labels - 1
+    # first half (validation): the member knows; second half (constructions): the member reads them backwards
+    lstm = sign * 0.5 + rng.normal(0, 1, 4000)
+    ngram = np.concatenate([sign[:2000] * 1.5, -sign[2000:] * 1.5]) + rng.normal(0, 1, 4000)
+    alone = fit_mix(lstm[:2000], ngram[:2000], labels[:2000].tolist())
+    weights = np.concatenate([np.ones(2000), np.full(2000, 1.0)])
+    both = fit_mix(lstm, ngram, labels.tolist(), weights)
+    assert alone["ngram"] > 1.0 and both["ngram"] < 0.5 * alone["ngram"] and both["lstm"] > alone["lstm"]
+
+
+def test_construction_mix_set_comes_from_the_dev_trees_only_when_asked(ngram_run, small_archive, tmp_path):
+    model, config, vocab = load_model_files(ngram_run)
+    assert construction_mix_set(config, small_archive, model, vocab, CPU) is None  # no treebank
+    treebank = write_treebank(tmp_path / "sst.zip", train=[DREADFUL], dev=[DREADFUL, SUPERB, ASIDE], test=[SUPERB])
+    assert construction_mix_set(config, treebank, model, vocab, CPU) is None  # mix_constructions = 0
+    config.ngram.mix_constructions = 2.0
+    found = construction_mix_set(config, treebank, model, vocab, CPU)
+    assert found.weight == 2.0 and len(found.labels) == len(found.tokenized) == len(found.lstm_logits) > 12
+    assert any("it wasn't" in " ".join(tokens) for tokens in found.tokenized)
+    with pytest.raises(UserError, match="mix_constructions"):
+        layered_config(values={"ngram.mix_constructions": -1})
 
 
 def test_a_run_with_an_ngram_member_saves_json_and_safetensors_and_reports_each_member(ngram_run):

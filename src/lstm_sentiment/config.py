@@ -17,10 +17,10 @@ from .errors import UserError
 # 5: a model directory may hold an n-gram member (ngram.json, ngram.safetensors) that changes its predictions, so
 # a version that cannot read one must refuse the directory. [ngram] configures training only: the member's files
 # carry what scoring needs.
-# 6: adds data.compositions.
+# 6: adds data.compositions and ngram.mix_constructions.
 FORMAT_VERSION = 6
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
-              6: ("data.compositions",)}
+              6: ("data.compositions", "ngram.mix_constructions")}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -236,6 +236,11 @@ class NgramConfig:
     # Beside the shipped LSTM, negated negatives of the dev trees came out right 0.64 (LSTM alone), 0.22 (keep),
     # 0.47 (mark); docs/results.md
     negation_scope: str = "drop"
+    # with a treebank among the sources: the mix is also fitted on the dev trees' negation and construction sets
+    # (data/composition.py construction_sets), their examples together weighing this many times the validation
+    # split, so that the weights favour the member where the bag of n-grams reads those sentences wrong. 0: the
+    # validation split alone
+    mix_constructions: float = 0.0
 
     def validate(self) -> None:
         _check(0 <= self.order <= 5, "ngram.order must be 0 (no n-gram member) to 5")
@@ -243,6 +248,7 @@ class NgramConfig:
         _check(self.c > 0, "ngram.c must be positive")
         _check(self.max_features >= 1, "ngram.max_features must be at least 1")
         _check(self.negation_scope in ("drop", "mark", "keep"), "ngram.negation_scope must be drop, mark or keep")
+        _check(self.mix_constructions >= 0, "ngram.mix_constructions must be 0 (validation only) or positive")
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +13,11 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from .config import Config, NgramConfig
-from .data.prepare import EncodedSplit, PreparedData, split_corpus
-from .data.sources import load_corpus
+from .data.composition import construction_sets
+from .data.prepare import EncodedSplit, PreparedData, encode_reviews, split_corpus
+from .data.sources import load_corpus, source_parts
 from .data.text import tokenize
-from .data.treebank import TreebankOptions
+from .data.treebank import TreebankOptions, is_treebank, read_trees, split_texts
 from .evaluate import classification_metrics, evaluate_mixed, predict_logits, sigmoid
 from .model import Classifier
 from .ngram import NgramMember, features
@@ -53,11 +54,12 @@ def fit_ngram_weights(tokenized: list[list[str]], labels: list[int], weights: np
     return [str(gram) for gram in grams[keep]], combined[keep], float(classifier.intercept_[0])
 
 
-def fit_mix(lstm_logits: np.ndarray, ngram_logits: np.ndarray, labels: list[int]) -> dict[str, float]:
+def fit_mix(lstm_logits: np.ndarray, ngram_logits: np.ndarray, labels: list[int],
+            weights: np.ndarray | None = None) -> dict[str, float]:
     """Weights of the two logits (and a bias) that minimise the validation log-loss: stacking with two inputs,
     so the validation split, unused by the n-gram fit, chooses three numbers."""
     stacked = np.column_stack([lstm_logits, ngram_logits])
-    mixer = LogisticRegression(C=1e4, max_iter=1000).fit(stacked, np.asarray(labels))
+    mixer = LogisticRegression(C=1e4, max_iter=1000).fit(stacked, np.asarray(labels), sample_weight=weights)
     (lstm, ngram), bias = mixer.coef_[0], mixer.intercept_[0]
     return {"lstm": float(lstm), "ngram": float(ngram), "bias": float(bias)}
 
@@ -66,22 +68,39 @@ def accuracy(logits: np.ndarray, labels: list[int]) -> float:
     return float(np.mean((np.asarray(logits) >= 0) == np.asarray(labels, dtype=bool)))
 
 
+@dataclass
+class MixSet:
+    """Texts the mix is fitted on besides the validation split: the LSTM's logits and the labels."""
+    tokenized: list[list[str]]
+    lstm_logits: np.ndarray
+    labels: list[int]
+    weight: float  # of the whole set, as a multiple of the validation split's
+
+
 def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
                      validation: tuple[list[list[str]], list[int]], lstm_validation_logits: np.ndarray,
-                     config: NgramConfig) -> NgramMember:
-    """Fit on the training texts, mix on the validation texts, then (config.refit) refit the n-grams on both with
-    the mix kept: the validation reviews then teach the member too, as a final refit does."""
+                     config: NgramConfig, extra: MixSet | None = None) -> NgramMember:
+    """Fit on the training texts, mix on the validation texts (and extra's), then (config.refit) refit the n-grams
+    on both with the mix kept: the validation reviews then teach the member too, as a final refit does."""
     started = time.perf_counter()
     grams, weights, bias = fit_ngram_weights(*train, config)
     member = NgramMember(grams, weights, bias, config.order, {"lstm": 1.0, "ngram": 0.0, "bias": 0.0},
                          config.negation_scope)
     ngram_logits = member.logits(validation[0])
-    member.mix = fit_mix(lstm_validation_logits, ngram_logits, validation[1])
+    if extra is None or not extra.labels:
+        member.mix = fit_mix(lstm_validation_logits, ngram_logits, validation[1])
+    else:
+        share = extra.weight * len(validation[1]) / len(extra.labels)
+        member.mix = fit_mix(np.concatenate([lstm_validation_logits, extra.lstm_logits]),
+                             np.concatenate([ngram_logits, member.logits(extra.tokenized)]),
+                             list(validation[1]) + list(extra.labels),
+                             np.concatenate([np.ones(len(validation[1])), np.full(len(extra.labels), share)]))
     fitted = {"c": config.c, "min_count": config.min_count, "training_examples": len(train[0]),
               "validation_accuracy": {"lstm": accuracy(lstm_validation_logits, validation[1]),
                                       "ngram": accuracy(ngram_logits, validation[1]),
                                       "combined": accuracy(member.combine(lstm_validation_logits, ngram_logits),
                                                            validation[1])},
+              "mix_constructions": {"examples": len(extra.labels), "weight": extra.weight} if extra else None,
               "refit": config.refit}
     if config.refit:
         texts, labels, example_weight = train
@@ -93,6 +112,23 @@ def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
     fitted["seconds"] = round(time.perf_counter() - started, 1)
     member.fitted = fitted
     return member
+
+
+def construction_mix_set(config: Config, data_path: Path, model: Classifier, vocab, device: torch.device
+                         ) -> MixSet | None:
+    """The dev trees' negation and construction sets as a MixSet, when a treebank is among the sources and
+    ngram.mix_constructions asks for them; None otherwise."""
+    treebanks = [part for part in source_parts(data_path) if is_treebank(Path(part))]
+    if not config.ngram.mix_constructions or not treebanks:
+        return None
+    where, lines = split_texts(Path(treebanks[0]))["validation"]
+    sets = construction_sets(list(read_trees(iter(lines), where)))
+    examples = [example for name, found in sets.items() if name != "originals" for example in found]
+    texts, labels = [text for text, _ in examples], [label for _, label in examples]
+    tokenized = [tokenize(text) for text in texts]
+    encoded = encode_reviews(texts, labels, vocab, config.data, tokenized)
+    logits = predict_logits(model, encoded, config.data.padding, device, mixed_precision=config.train.mixed_precision)
+    return MixSet(tokenized, logits, labels, config.ngram.mix_constructions)
 
 
 def member_for_run(config: Config, data_path: Path, limit: int | None, data: PreparedData, model: Classifier,
@@ -112,7 +148,8 @@ def member_for_run(config: Config, data_path: Path, limit: int | None, data: Pre
     member = fit_ngram_member(([tokenize(t) for t in train.texts], train.labels,
                                example_weights(train.labels, train.targets)),
                               ([tokenize(t) for t in validation.texts], validation.labels), lstm_logits,
-                              replace(config.ngram, refit=config.ngram.refit and not reports_validation))
+                              replace(config.ngram, refit=config.ngram.refit and not reports_validation),
+                              construction_mix_set(config, data_path, model, data.vocab, device))
     return member, splits
 
 

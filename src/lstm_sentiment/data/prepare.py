@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from ..config import DataConfig
 from ..errors import UserError
+from . import composition, negation
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
 from .text import TOKENIZER_VERSION, tokenize, word_count
@@ -166,10 +167,20 @@ def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str
     return vocab, encoded, flat
 
 
+def rules_digest() -> str:
+    """The source of the modules that write training examples of their own (negation.py, composition.py): a
+    change to their rules must not reuse tensors the old rules made."""
+    digest = hashlib.sha256()
+    for module in (negation, composition):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cache_key(data_path: Path, config: DataConfig, limit: int | None, unlabelled: bool = False,
               vocab: Vocabulary | None = None) -> str:
     settings = {"data": data_fingerprint(data_path), "config": dataclasses.asdict(config), "limit": limit,
-                "tokenizer": TOKENIZER_VERSION, "format": PREPARED_FORMAT, "unlabelled": unlabelled}
+                "tokenizer": TOKENIZER_VERSION, "format": PREPARED_FORMAT, "unlabelled": unlabelled,
+                "rules": rules_digest()}
     if vocab is not None:
         settings["vocabulary"] = hashlib.sha256("\n".join(vocab.tokens).encode()).hexdigest()
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
