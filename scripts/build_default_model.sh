@@ -17,10 +17,11 @@ cd "$(dirname "$0")/.."
 IMDB=${IMDB:-../shared/data/aclImdb_v1.tar.gz}
 SST=${SST:-../shared/data/trainDevTestTrees_PTB.zip}
 RUN_DIR=${RUN_DIR:-runs/default-model}
-OUT=src/lstm_sentiment/default_model
+OUT=${OUT:-src/lstm_sentiment/default_model}  # OUT=elsewhere builds a candidate without replacing the shipped model
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   lstm-sentiment train --preset quick --data "$IMDB" --data "$SST" --set data.phrases=true \
-    --set data.treebank_labels="${TREEBANK_LABELS:-graded}" --set data.negations="${NEGATIONS:-3}" --set ngram.order="${NGRAM_ORDER:-0}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
+    --set data.treebank_labels="${TREEBANK_LABELS:-graded}" --set data.negations="${NEGATIONS:-3}" \
+    --set data.compositions="${COMPOSITIONS:-0}" --set ngram.order="${NGRAM_ORDER:-0}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
 fi
 lstm-sentiment pack --model "$RUN_DIR" --out "$OUT" --dtype float16 --overwrite
 for split in validation test; do
@@ -45,7 +46,8 @@ metrics = {**read("packed-imdb-test.json"), "split": "test",
            "check": read("packed-check.json")["summary"],
            "validation": {key: trained[key] for key in ("accuracy", "loss", "n")},
            **{key: trained[key] for key in ("preset", "best_epoch", "epochs_run", "seconds", "machine", "seed",
-                                            "data_sources", "phrases", "negations", "training_examples")}}
+                                            "data_sources", "phrases", "negations", "compositions",
+                                            "training_examples")}}
 (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 print(f"test accuracy: IMDb {metrics['test_sets']['imdb']:.4f}, SST-2 {metrics['test_sets']['sst2']:.4f}; "
       f"check: fixed-label cases passed {metrics['check']['mft_pass_rate']:.3f}")
