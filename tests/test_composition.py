@@ -74,5 +74,6 @@ def test_compositions_are_training_examples_only(tmp_path):
     assert len(added) == 12 and set(added.values()) <= {negated_target(label) for label in range(5)} | \
         {kept_target(label) for label in range(5)}
     assert composed.validation.texts == plain.validation.texts and composed.test.texts == plain.test.texts
-    options = TreebankOptions.of(DataConfig(phrases=True, treebank_labels="graded", negations=3, compositions=6))
-    assert options == TreebankOptions(phrases=True, graded=True, negations=3, compositions=6)
+    options = TreebankOptions.of(DataConfig(phrases=True, treebank_labels="graded", negations=3, compositions=6,
+                                                balance_compositions=True))
+    assert options == TreebankOptions(phrases=True, graded=True, negations=3, compositions=6, balance_compositions=True)

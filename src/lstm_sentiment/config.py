@@ -17,10 +17,10 @@ from .errors import UserError
 # 5: a model directory may hold an n-gram member (ngram.json, ngram.safetensors) that changes its predictions, so
 # a version that cannot read one must refuse the directory. [ngram] configures training only: the member's files
 # carry what scoring needs.
-# 6: adds data.compositions and ngram.mix_constructions.
+# 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions.
 FORMAT_VERSION = 6
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
-              6: ("data.compositions", "ngram.mix_constructions")}
+              6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions")}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -60,6 +60,9 @@ class DataConfig:
     # negation, with an aside, double negation, confirmed or denied expectation, answered question, contrast
     # (data/composition.py)
     compositions: int = 0
+    # ... and each construction given as many examples with a positive target as with a negative one (the rarer
+    # side repeated in other wordings): the trees hold more positive opinions than negative ones
+    balance_compositions: bool = False
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42
 

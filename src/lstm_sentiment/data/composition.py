@@ -164,10 +164,13 @@ CONSTRUCTIONS: dict[str, Construction] = {"embedded negation": _embedded, "negat
                                           "answered question": _question, "contrast": _contrast}
 
 
-def composed_examples(trees: list[list[Phrase]], per_opinion: int) -> Iterator[tuple[str, float, str]]:
+def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False
+                      ) -> Iterator[tuple[str, float, str]]:
     """(text, target, construction) for per_opinion (1-6) constructions of every clear opinion of the trees; the
-    opposite opinion of a contrast and the aside come from the same trees. Deterministic: every choice is a hash
-    of the opinion's text."""
+    opposite opinion of a contrast and the aside come from the same trees. balance: each construction then also
+    gets opinions of its rarer target side again, in other wordings, until both sides are as many (the trees hold
+    more positive opinions, so reversing constructions would otherwise teach "n't" as a sign of a negative
+    review). Deterministic: every choice is a hash of the opinion's text."""
     found = [opinion for tree in trees for opinion in opinions(tree)]
     positive = [opinion for opinion in found if opinion.label > 2]
     negative = [opinion for opinion in found if opinion.label < 2]
@@ -175,14 +178,37 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int) -> Iterator[t
     if not positive or not negative or not asides:
         return
     families = list(CONSTRUCTIONS.items())
-    for opinion in found:
+
+    def build(opinion: Opinion, family: int, wording: int) -> tuple[str, float, str]:
         choice = zlib.crc32(opinion.clause.encode())
         opposite = negative if opinion.label > 2 else positive
         other, aside = opposite[choice % len(opposite)], asides[choice % len(asides)]
+        name, construct = families[family]
+        return (*construct(opinion, other, aside, choice // len(families) + wording), name)
+
+    made: dict[int, list[tuple[str, float, str]]] = {family: [] for family in range(len(families))}
+    for opinion in found:
+        choice = zlib.crc32(opinion.clause.encode())
         for index in range(per_opinion):
-            name, build = families[(choice + index) % len(families)]
-            text, target = build(opinion, other, aside, choice // len(families) + index)
-            yield text, target, name
+            family = (choice + index) % len(families)
+            made[family].append(build(opinion, family, index))
+            yield made[family][-1]
+    if not balance:
+        return
+    for family, examples in made.items():
+        above = sum(target > 0.5 for _, target, _ in examples)
+        below = len(examples) - above
+        wanted_above = above < below
+        pool = [opinion for opinion in found if (build(opinion, family, 0)[1] > 0.5) == wanted_above]
+        for extra in range(abs(above - below) if pool else 0):
+            opinion = pool[extra % len(pool)]
+            wording = per_opinion + extra // len(pool)
+            # the wording picks the kept or reversed form in some families: keep only the side that is short
+            text, target, name = build(opinion, family, 2 * wording)
+            if (target > 0.5) != wanted_above:
+                text, target, name = build(opinion, family, 2 * wording + 1)
+            if (target > 0.5) == wanted_above:
+                yield text, target, name
 
 
 def construction_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, int]]]:

@@ -32,11 +32,13 @@ class TreebankOptions:
     graded: bool = False  # five-point labels as soft targets, neutral examples kept
     negations: int = 0  # negated variants per clear copula phrase (negation.py)
     compositions: int = 0  # composed examples per clear opinion (composition.py)
+    balance_compositions: bool = False  # as many positive as negative targets per construction
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
         """From a DataConfig."""
-        return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions)
+        return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions,
+                   config.balance_compositions)
 
 
 SENTENCES_ONLY = TreebankOptions()  # the treebank as SST-2: its sentences, nothing added
@@ -187,6 +189,7 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
     for tree in trees if options.negations else []:
         for text, target in negated_examples(tree, options.negations):
             add(text, target)
-    for text, target, _ in composed_examples(trees, options.compositions) if options.compositions else []:
+    composed = composed_examples(trees, options.compositions, options.balance_compositions)
+    for text, target, _ in composed if options.compositions else []:
         add(text, target)
     return examples
