@@ -21,7 +21,8 @@ OUT=${OUT:-src/lstm_sentiment/default_model}  # OUT=elsewhere builds a candidate
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   lstm-sentiment train --preset quick --data "$IMDB" --data "$SST" --set data.phrases=true \
     --set data.treebank_labels="${TREEBANK_LABELS:-graded}" --set data.negations="${NEGATIONS:-3}" \
-    --set data.compositions="${COMPOSITIONS:-0}" --set ngram.order="${NGRAM_ORDER:-0}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
+    --set data.compositions="${COMPOSITIONS:-0}" \
+    --set data.balance_compositions="${BALANCE_COMPOSITIONS:-false}" --set ngram.order="${NGRAM_ORDER:-0}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
 fi
 lstm-sentiment pack --model "$RUN_DIR" --out "$OUT" --dtype float16 --overwrite
 for split in validation test; do

@@ -77,3 +77,13 @@ def test_compositions_are_training_examples_only(tmp_path):
     options = TreebankOptions.of(DataConfig(phrases=True, treebank_labels="graded", negations=3, compositions=6,
                                                 balance_compositions=True))
     assert options == TreebankOptions(phrases=True, graded=True, negations=3, compositions=6, balance_compositions=True)
+
+
+def test_balance_evens_each_construction_and_keeps_the_unbalanced_examples_first():
+    source = trees(DREADFUL, SUPERB, ASIDE, "(4 (2 It) (4 (2 is) (4 (4 wonderful) (2 .))))")
+    plain = list(composed_examples(source, 6))
+    balanced = list(composed_examples(source, 6, balance=True))
+    assert balanced[:len(plain)] == plain and len(balanced) > len(plain)
+    for name in CONSTRUCTIONS:
+        targets = [target for _, target, made_by in balanced if made_by == name]
+        assert sum(target > 0.5 for target in targets) == sum(target < 0.5 for target in targets), name
