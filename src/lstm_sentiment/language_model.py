@@ -61,7 +61,9 @@ class LanguageModel(nn.Module):
 
     def _run(self, lstm: LSTM, ids: Tensor, prefix: str) -> Tensor:
         """Hidden states of one direction over a window, continuing (and then advancing) its carried state."""
-        state = (getattr(self, f"{prefix}_h"), getattr(self, f"{prefix}_c"))
+        # copies: the buffers are overwritten below, before backward, which still needs the starting state (in
+        # float32 the LSTM keeps the tensor it was given; under autocast it happened to keep a cast copy)
+        state = (getattr(self, f"{prefix}_h").clone(), getattr(self, f"{prefix}_c").clone())
         outputs, (h_n, c_n) = lstm(self.dropout(self.embedding(ids)), state=state)
         getattr(self, f"{prefix}_h").copy_(h_n.detach())
         getattr(self, f"{prefix}_c").copy_(c_n.detach())
