@@ -164,6 +164,11 @@ CONSTRUCTIONS: dict[str, Construction] = {"embedded negation": _embedded, "negat
                                           "answered question": _question, "contrast": _contrast}
 
 
+def _choice(opinion: Opinion) -> int:
+    """The hash that picks an opinion's constructions, wordings, opposite and aside."""
+    return zlib.crc32(opinion.clause.encode())
+
+
 def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False
                       ) -> Iterator[tuple[str, float, str]]:
     """(text, target, construction) for per_opinion (1-6) constructions of every clear opinion of the trees; the
@@ -180,7 +185,7 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
     families = list(CONSTRUCTIONS.items())
 
     def build(opinion: Opinion, family: int, wording: int) -> tuple[str, float, str]:
-        choice = zlib.crc32(opinion.clause.encode())
+        choice = _choice(opinion)
         opposite = negative if opinion.label > 2 else positive
         other, aside = opposite[choice % len(opposite)], asides[choice % len(asides)]
         name, construct = families[family]
@@ -188,9 +193,8 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
 
     made: dict[int, list[tuple[str, float, str]]] = {family: [] for family in range(len(families))}
     for opinion in found:
-        choice = zlib.crc32(opinion.clause.encode())
         for index in range(per_opinion):
-            family = (choice + index) % len(families)
+            family = (_choice(opinion) + index) % len(families)
             made[family].append(build(opinion, family, index))
             yield made[family][-1]
     if not balance:

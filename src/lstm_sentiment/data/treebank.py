@@ -189,7 +189,7 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
     for tree in trees if options.negations else []:
         for text, target in negated_examples(tree, options.negations):
             add(text, target)
-    composed = composed_examples(trees, options.compositions, options.balance_compositions)
-    for text, target, _ in composed if options.compositions else []:
-        add(text, target)
+    if options.compositions:
+        for text, target, _ in composed_examples(trees, options.compositions, options.balance_compositions):
+            add(text, target)
     return examples
