@@ -22,7 +22,8 @@ if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   lstm-sentiment train --preset quick --data "$IMDB" --data "$SST" --set data.phrases=true \
     --set data.treebank_labels="${TREEBANK_LABELS:-graded}" --set data.negations="${NEGATIONS:-3}" \
     --set data.compositions="${COMPOSITIONS:-0}" \
-    --set data.balance_compositions="${BALANCE_COMPOSITIONS:-false}" --set ngram.order="${NGRAM_ORDER:-0}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
+    --set data.balance_compositions="${BALANCE_COMPOSITIONS:-false}" --set data.negation_strength="${NEGATION_STRENGTH:-0.5}" \
+    --set ngram.order="${NGRAM_ORDER:-0}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
 fi
 lstm-sentiment pack --model "$RUN_DIR" --out "$OUT" --dtype float16 --overwrite
 for split in validation test; do
@@ -48,6 +49,7 @@ metrics = {**read("packed-imdb-test.json"), "split": "test",
            "validation": {key: trained[key] for key in ("accuracy", "loss", "n")},
            **{key: trained[key] for key in ("preset", "best_epoch", "epochs_run", "seconds", "machine", "seed",
                                             "data_sources", "phrases", "negations", "compositions",
+                                            "negation_strength",
                                             "training_examples")}}
 (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 print(f"test accuracy: IMDb {metrics['test_sets']['imdb']:.4f}, SST-2 {metrics['test_sets']['sst2']:.4f}; "

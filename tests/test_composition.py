@@ -57,6 +57,20 @@ def test_every_construction_moves_the_target_as_english_does():
         assert target == (kept_target(label) if kept else negated_target(label))
 
 
+def test_negation_strength_reaches_reversed_and_doubly_negated_opinions_only():
+    source = trees(DREADFUL, SUPERB, ASIDE)
+    default, full = list(composed_examples(source, 6)), list(composed_examples(source, 6, strength=1.0))
+    assert [text for text, _, _ in default] == [text for text, _, _ in full]
+    for (text, before, name), (_, after, _) in zip(default, full):
+        label = 1 if "dreadful" in text and name != "contrast" else 4 if name != "contrast" else None
+        if before in (kept_target(1), kept_target(4)):  # kept opinions, contrasts included, do not move
+            assert after == before
+        elif name == "double negation":  # "... that the plot isn't dreadful": the opinion's own label
+            assert after == label / 4
+        else:
+            assert after == negated_target(label, 1.0)
+
+
 def test_compositions_are_deterministic_and_counted_per_opinion():
     source = trees(DREADFUL, SUPERB, ASIDE)
     assert list(composed_examples(source, 6)) == list(composed_examples(source, 6))

@@ -37,6 +37,14 @@ def test_negated_targets_mirror_the_label_halfway_to_neutral():
     assert [negated_target(label) for label in (0, 1, 3, 4)] == [0.75, 0.625, 0.375, 0.25]
 
 
+def test_negation_strength_sets_how_far_the_mirror_image_reaches():
+    assert [negated_target(label, 1.0) for label in (0, 1, 3, 4)] == [1.0, 0.75, 0.25, 0.0]
+    assert [negated_target(label, 0.25) for label in (0, 4)] == [0.625, 0.375]
+    made = list(negated_examples(parse_tree(DREADFUL, "train.txt:1"), copies=3, strength=1.0))
+    assert [text for text, _ in made] == [text for text, _ in negated_examples(parse_tree(DREADFUL, "t"), 3)]
+    assert {target for _, target in made} == {0.75}  # "is dreadful" (1) -> "isn't dreadful" as far from neutral
+
+
 def test_a_clear_copula_phrase_and_the_sentence_it_carries_are_negated():
     made = list(negated_examples(parse_tree(DREADFUL, "train.txt:1"), copies=3))
     phrases = {"is not dreadful .", "isn't dreadful .", "is never dreadful ."}

@@ -257,6 +257,7 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
         "phrases": config.data.phrases,
         "negations": config.data.negations,
         "compositions": config.data.compositions,
+        "negation_strength": config.data.negation_strength,
         "training_examples": len(data.splits["train"]),
         "limit": options.limit,
     }

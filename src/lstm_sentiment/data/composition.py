@@ -9,8 +9,9 @@ Why: the treebank labels phrases, but few of its sentences show these constructi
 and IMDb's document labels never isolate them, so a model learns "not", "but", "used to" and question marks as
 cues of a kind of review instead of as operators. Only the training trees' own opinions, subjects and neutral
 phrases fill the constructions; validation draws the same constructions from the dev trees and tests never read
-any. Targets follow negation.py: a reversed opinion is mirrored and pulled halfway to neutral; an opinion kept
-or decided by a contrast keeps three quarters of its distance from neutral.
+any. Targets follow negation.py: a reversed opinion is mirrored and pulled towards neutral (data.negation_strength,
+halfway by default), a doubly negated one keeps that share on its own side; an opinion kept or decided by a
+contrast keeps three quarters of its distance from neutral.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .negation import clear_copula_phrases, negate_copula, negated_examples, negated_target
 
@@ -57,18 +58,22 @@ class Opinion:
     def negated_clause(self) -> str:
         return f"{self.subject} {negate_copula(f'{self.copula} {self.complement}', 1)}"
 
-    @property
-    def kept(self) -> float:
-        return kept_target(self.label)
 
-    @property
-    def reversed(self) -> float:
-        return negated_target(self.label)
+
+# what a construction does to its opinion: keeps it, reverses it, or reverses it twice
+Effect = Literal["kept", "reversed", "double"]
 
 
 def kept_target(label: int) -> float:
     """A clear opinion that a construction keeps: three quarters of its distance from neutral."""
     return 0.5 + (label / 4 - 0.5) * 0.75
+
+
+def effect_target(label: int, effect: Effect, strength: float = 0.5) -> float:
+    """The soft target of an opinion (five-point label) after a construction's effect."""
+    if effect == "kept":
+        return kept_target(label)
+    return negated_target(label if effect == "reversed" else 4 - label, strength)
 
 
 def opinions(tree: list[Phrase]) -> Iterator[Opinion]:
@@ -107,7 +112,7 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-# Each construction: (opinion, its opposite, a neutral aside, a choice) -> (text, target). The choice (a hash)
+# Each construction: (opinion, its opposite, a neutral aside, a choice) -> (text, effect on the opinion). The choice (a hash)
 # picks one wording; every wording of a family has the same effect on the opinion.
 EMBEDDERS = ("I wouldn't say that", "it's not true that", "I don't think that", "I would not claim that",
              "nobody could honestly say that", "it is false that", "I don't believe that", "I never felt that")
@@ -125,38 +130,38 @@ CONTRASTS = ("{a}, but {b}.", "although {a}, {b}.", "at first I thought {a}; now
              "my friends thought {a}; I thought {b}.", "{b}, even if critics said {a}.",
              "{a}. However, {b}.", "years ago {a}; watching it again, {b}.")
 
-Construction = Callable[[Opinion, Opinion, str, int], tuple[str, float]]
+Construction = Callable[[Opinion, Opinion, str, int], tuple[str, Effect]]
 
 
-def _embedded(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
-    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.clause}."), opinion.reversed
+def _embedded(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
+    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.clause}."), "reversed"
 
 
-def _interrupted(opinion: Opinion, _other: Opinion, aside: str, choice: int) -> tuple[str, float]:
-    return _sentence(f"{INTERRUPTED[choice % len(INTERRUPTED)]}, {aside}, that {opinion.clause}."), opinion.reversed
+def _interrupted(opinion: Opinion, _other: Opinion, aside: str, choice: int) -> tuple[str, Effect]:
+    return _sentence(f"{INTERRUPTED[choice % len(INTERRUPTED)]}, {aside}, that {opinion.clause}."), "reversed"
 
 
-def _double(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
-    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.negated_clause}."), negated_target(4 - opinion.label)
+def _double(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
+    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.negated_clause}."), "double"
 
 
-def _expectation(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+def _expectation(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
     lead = EXPECTATIONS[choice % len(EXPECTATIONS)]
     if choice // len(EXPECTATIONS) % 2:
-        return _sentence(f"{lead} {opinion.complement}, {CONFIRMED[choice % len(CONFIRMED)]}"), opinion.kept
-    return _sentence(f"{lead} {opinion.complement}, {DENIED[choice % len(DENIED)]}"), opinion.reversed
+        return _sentence(f"{lead} {opinion.complement}, {CONFIRMED[choice % len(CONFIRMED)]}"), "kept"
+    return _sentence(f"{lead} {opinion.complement}, {DENIED[choice % len(DENIED)]}"), "reversed"
 
 
-def _question(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+def _question(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
     question = _sentence(f"{QUESTIONS[choice % len(QUESTIONS)]} {opinion.complement}?")
     if choice // len(QUESTIONS) % 2:
-        return f"{question} {YES[choice % len(YES)]}", opinion.kept
-    return f"{question} {NO[choice % len(NO)]}", opinion.reversed
+        return f"{question} {YES[choice % len(YES)]}", "kept"
+    return f"{question} {NO[choice % len(NO)]}", "reversed"
 
 
-def _contrast(opinion: Opinion, other: Opinion, _aside: str, choice: int) -> tuple[str, float]:
+def _contrast(opinion: Opinion, other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
     template = CONTRASTS[choice % len(CONTRASTS)]
-    return _sentence(template.format(a=other.clause, b=opinion.clause)), opinion.kept
+    return _sentence(template.format(a=other.clause, b=opinion.clause)), "kept"
 
 
 CONSTRUCTIONS: dict[str, Construction] = {"embedded negation": _embedded, "negation with an aside": _interrupted,
@@ -169,13 +174,13 @@ def _choice(opinion: Opinion) -> int:
     return zlib.crc32(opinion.clause.encode())
 
 
-def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False
+def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False, strength: float = 0.5
                       ) -> Iterator[tuple[str, float, str]]:
     """(text, target, construction) for per_opinion (1-6) constructions of every clear opinion of the trees; the
     opposite opinion of a contrast and the aside come from the same trees. balance: each construction then also
     gets opinions of its rarer target side again, in other wordings, until both sides are as many (the trees hold
     more positive opinions, so reversing constructions would otherwise teach "n't" as a sign of a negative
-    review). Deterministic: every choice is a hash of the opinion's text."""
+    review). strength: negation.py's. Deterministic: every choice is a hash of the opinion's text."""
     found = [opinion for tree in trees for opinion in opinions(tree)]
     positive = [opinion for opinion in found if opinion.label > 2]
     negative = [opinion for opinion in found if opinion.label < 2]
@@ -189,7 +194,8 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
         opposite = negative if opinion.label > 2 else positive
         other, aside = opposite[choice % len(opposite)], asides[choice % len(asides)]
         name, construct = families[family]
-        return (*construct(opinion, other, aside, choice // len(families) + wording), name)
+        text, effect = construct(opinion, other, aside, choice // len(families) + wording)
+        return text, effect_target(opinion.label, effect, strength), name
 
     made: dict[int, list[tuple[str, float, str]]] = {family: [] for family in range(len(families))}
     for opinion in found:

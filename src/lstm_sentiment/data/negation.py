@@ -6,8 +6,9 @@ phrases that begin with "not"/"never"/"no", 192 are neutral, 152 negative and 33
 neutral and "not clumsy" does not occur, so a model learns "not" as a cue for negative. A negated copula phrase
 ("is/was/are ... X") whose own label and whose complement's label agree is a minimal pair whose label is known
 from language, not from any test: the negation of a clear opinion leans the other way. Targets are the mirror
-image pulled halfway to neutral (label 0 -> 0.75, 1 -> 0.625, 3 -> 0.375, 4 -> 0.25), as "not bad" means
-"fairly good", not "excellent". Only training trees are read; validation and test never are.
+image pulled towards neutral; by default halfway (label 0 -> 0.75, 1 -> 0.625, 3 -> 0.375, 4 -> 0.25), as "not
+bad" means "fairly good", not "excellent" (data.negation_strength sets the share kept). Only training trees are
+read; validation and test never are.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ NOT_MIRRORED = {"to", "too", "so", "as", "more", "less", "most", "least", "bette
                 "all", "exactly", "wrong", "like", "about", "in", "on", "at", "for", "with", "of", "by", "from"}
 
 
-def negated_target(label: int) -> float:
-    """The five-point label of a clear opinion -> the soft target of its negation."""
-    return 0.5 + (0.5 - label / 4) / 2
+def negated_target(label: int, strength: float = 0.5) -> float:
+    """The five-point label of a clear opinion -> the soft target of its negation, which keeps `strength` of the
+    opinion's distance from neutral on the other side."""
+    return 0.5 + (0.5 - label / 4) * strength
 
 
 def negate_copula(text: str, variant: int) -> str | None:
@@ -87,13 +89,13 @@ def clear_copula_phrases(tree: list[Phrase]) -> Iterator[tuple[Phrase, bool]]:
                            and len(phrase.text.split()) >= SENTENCE_SHARE * len(root.text.split()))
 
 
-def negated_examples(tree: list[Phrase], copies: int) -> Iterator[tuple[str, float]]:
+def negated_examples(tree: list[Phrase], copies: int, strength: float = 0.5) -> Iterator[tuple[str, float]]:
     """(text, target) for each clear copula phrase of one tree and, where it carries the sentence, the sentence;
     copies (1-3) negator variants each, chosen by a hash of the text so that the output is deterministic."""
     root = tree[0]
     for phrase, carries_sentence in clear_copula_phrases(tree):
         first = zlib.crc32(phrase.text.encode())
-        target = negated_target(phrase.label)
+        target = negated_target(phrase.label, strength)
         made = set()
         for copy in range(copies):
             negated = negate_copula(phrase.text, first + copy)
@@ -102,4 +104,4 @@ def negated_examples(tree: list[Phrase], copies: int) -> Iterator[tuple[str, flo
             made.add(negated)
             yield negated, target
             if carries_sentence:
-                yield root.text.replace(phrase.text, negated), negated_target(root.label)
+                yield root.text.replace(phrase.text, negated), negated_target(root.label, strength)

@@ -33,12 +33,13 @@ class TreebankOptions:
     negations: int = 0  # negated variants per clear copula phrase (negation.py)
     compositions: int = 0  # composed examples per clear opinion (composition.py)
     balance_compositions: bool = False  # as many positive as negative targets per construction
+    negation_strength: float = 0.5  # distance from neutral a negated opinion keeps, mirrored (negation.py)
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
         """From a DataConfig."""
         return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions,
-                   config.balance_compositions)
+                   config.balance_compositions, config.negation_strength)
 
 
 SENTENCES_ONLY = TreebankOptions()  # the treebank as SST-2: its sentences, nothing added
@@ -187,9 +188,10 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
                     seen.add(phrase.text)
                     keep(phrase)
     for tree in trees if options.negations else []:
-        for text, target in negated_examples(tree, options.negations):
+        for text, target in negated_examples(tree, options.negations, options.negation_strength):
             add(text, target)
     if options.compositions:
-        for text, target, _ in composed_examples(trees, options.compositions, options.balance_compositions):
+        for text, target, _ in composed_examples(trees, options.compositions, options.balance_compositions,
+                                                 options.negation_strength):
             add(text, target)
     return examples
