@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 
 from lstm_sentiment.behaviour.run import run_suite
 from lstm_sentiment.config import DataConfig
+from lstm_sentiment.data.composition import CONSTRUCTIONS
 from lstm_sentiment.data.prepare import split_corpus
 from lstm_sentiment.data.sources import load_corpus, resolve_data_path
 from lstm_sentiment.data.text import tokenize
@@ -102,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases[+negations][+compositions]]",
                         help="baselines' training data: sources joined by '+', ':phrases' for treebank phrases, "
-                             "':phrases+negations' with data.negations = 3 too, '+compositions' with data.compositions = 6")
+                             "':phrases+negations' with data.negations = 3 too, '+compositions' with data.compositions = 7 (all)")
     parser.add_argument("--imdb", required=True, help="aclImdb archive: its test split is scored")
     parser.add_argument("--sst", required=True, help="treebank zip: its SST-2 test sentences are scored")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
@@ -118,7 +119,7 @@ def main() -> None:
         sources, _, flag = sources.partition(":")
         flags = set(flag.split("+")) if flag else set()
         phrases, negations = "phrases" in flags, 3 if "negations" in flags else 0
-        compositions = 6 if "compositions" in flags else 0
+        compositions = len(CONSTRUCTIONS) if "compositions" in flags else 0
         config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=phrases, negations=negations,
                             compositions=compositions)
         splits = split_corpus(load_corpus(resolve_data_path(sources.split("+")), treebank=TreebankOptions.of(config)),

@@ -37,9 +37,9 @@ def test_asides_are_neutral_adverbial_phrases():
 
 
 def test_every_construction_moves_the_target_as_english_does():
-    made = list(composed_examples(trees(DREADFUL, SUPERB, ASIDE), per_opinion=6))
+    made = list(composed_examples(trees(DREADFUL, SUPERB, ASIDE), per_opinion=7))
     assert {name for _, _, name in made} == set(CONSTRUCTIONS)
-    assert len(made) == 12  # two opinions, six constructions each
+    assert len(made) == 14  # two opinions, seven constructions each
     by_name = {}
     for text, target, name in made:
         by_name.setdefault(name, []).append((text, target))
@@ -50,6 +50,9 @@ def test_every_construction_moves_the_target_as_english_does():
         assert ("isn't dreadful" in text and target < 0.5) or ("wasn't superb" in text and target > 0.5)
     for text, target in by_name["contrast"]:  # both opinions appear; the one the construction decides counts
         assert "dreadful" in text and "superb" in text and target in (kept_target(1), kept_target(4))
+    for text, target in by_name["affirming negation"]:  # "there's no denying that ...": kept despite the "no"
+        assert target == (kept_target(1) if "dreadful" in text else kept_target(4))
+        assert any(word in text.lower().split() for word in ("no", "nobody", "never", "nothing", "can't", "won't"))
     for text, target in by_name["expectation"] + by_name["answered question"]:
         kept = text.endswith(("and it was.", "and it really was.", "and it certainly was.", "and it truly was.",
                               "Yes.", "Absolutely.", "Definitely.", "Yes, it is.", "Very much so."))

@@ -57,9 +57,9 @@ class DataConfig:
     # sentiment treebank sources only: negated variants ("is not", "isn't", "is never") of each clear copula phrase
     # of the training trees, labelled as the mirror image pulled halfway to neutral (data/negation.py); 0-3
     negations: int = 0
-    # sentiment treebank sources only: composed examples per clear opinion of the training trees (0-6): embedding
-    # negation, with an aside, double negation, confirmed or denied expectation, answered question, contrast
-    # (data/composition.py)
+    # sentiment treebank sources only: composed examples per clear opinion of the training trees (0-7): embedding
+    # negation, with an aside, double negation, confirmed or denied expectation, answered question, contrast,
+    # affirming negation (data/composition.py; before format 7 there were six, so 6 made other examples)
     compositions: int = 0
     # ... and each construction given as many examples with a positive target as with a negative one (the rarer
     # side repeated in other wordings): the trees hold more positive opinions than negative ones
@@ -88,7 +88,7 @@ class DataConfig:
         _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
         _check(self.treebank_labels in ("binary", "graded"), "data.treebank_labels must be 'binary' or 'graded'")
         _check(0 <= self.negations <= 3, "data.negations must be 0 (none) to 3 (not, n't and never)")
-        _check(0 <= self.compositions <= 6, "data.compositions must be 0 (none) to 6 (one of each construction)")
+        _check(0 <= self.compositions <= 7, "data.compositions must be 0 (none) to 7 (one of each construction)")
         _check(0.0 < self.negation_strength <= 1.0,
                "data.negation_strength must be in (0, 1] (near 0: a negated opinion is neutral, 1: its mirror image)")
 

@@ -2,12 +2,14 @@
 placed inside a construction whose effect on sentiment English fixes: an embedding negation ("I wouldn't say
 that ..."), the same with an aside between ("I wouldn't say, <a neutral treebank phrase>, that ..."), a double
 negation, a stated expectation that the last words confirm or deny ("I expected it to be terrific, but it
-wasn't."), an answered yes/no question, and two opposite opinions of which the construction says which counts
-("... , but ...", "at first ... ; now ...", "others ... ; I ...").
+wasn't."), an answered yes/no question, two opposite opinions of which the construction says which counts
+("... , but ...", "at first ... ; now ...", "others ... ; I ..."), and a negation that affirms ("there's no
+denying that ...", "... was nothing if not terrific").
 
 Why: the treebank labels phrases, but few of its sentences show these constructions with their opinion reversed,
 and IMDb's document labels never isolate them, so a model learns "not", "but", "used to" and question marks as
-cues of a kind of review instead of as operators. Only the training trees' own opinions, subjects and neutral
+cues of a kind of review instead of as operators; the affirming negations keep "no", "n't" and "nothing" from
+being learned as a reversal wherever they occur. Only the training trees' own opinions, subjects and neutral
 phrases fill the constructions; validation draws the same constructions from the dev trees and tests never read
 any. Targets follow negation.py: a reversed opinion is mirrored and pulled towards neutral (data.negation_strength,
 halfway by default), a doubly negated one keeps that share on its own side; an opinion kept or decided by a
@@ -129,6 +131,11 @@ CONTRASTS = ("{a}, but {b}.", "although {a}, {b}.", "at first I thought {a}; now
              "I used to think {a}, but today {b}.", "others say {a}, but to me {b}.",
              "my friends thought {a}; I thought {b}.", "{b}, even if critics said {a}.",
              "{a}. However, {b}.", "years ago {a}; watching it again, {b}.")
+# negations that affirm the clause they govern ({c}: the opinion's clause)
+AFFIRMERS = ("there's no denying that {c}.", "I can't deny that {c}.", "nobody can deny that {c}.",
+             "no one would dispute that {c}.", "there is no doubt that {c}.", "I won't pretend otherwise: {c}.",
+             "it is impossible to deny that {c}.", "{s} {v} nothing if not {x}.", "{s} {v} nothing short of {x}.",
+             "I have never doubted that {c}.")
 
 Construction = Callable[[Opinion, Opinion, str, int], tuple[str, Effect]]
 
@@ -164,9 +171,16 @@ def _contrast(opinion: Opinion, other: Opinion, _aside: str, choice: int) -> tup
     return _sentence(template.format(a=other.clause, b=opinion.clause)), "kept"
 
 
+def _affirmed(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
+    template = AFFIRMERS[choice % len(AFFIRMERS)]
+    return _sentence(template.format(c=opinion.clause, s=opinion.subject, v=opinion.copula,
+                                     x=opinion.complement)), "kept"
+
+
 CONSTRUCTIONS: dict[str, Construction] = {"embedded negation": _embedded, "negation with an aside": _interrupted,
                                           "double negation": _double, "expectation": _expectation,
-                                          "answered question": _question, "contrast": _contrast}
+                                          "answered question": _question, "contrast": _contrast,
+                                          "affirming negation": _affirmed}
 
 
 def _choice(opinion: Opinion) -> int:
@@ -176,7 +190,7 @@ def _choice(opinion: Opinion) -> int:
 
 def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False, strength: float = 0.5
                       ) -> Iterator[tuple[str, float, str]]:
-    """(text, target, construction) for per_opinion (1-6) constructions of every clear opinion of the trees; the
+    """(text, target, construction) for per_opinion (1-7) constructions of every clear opinion of the trees; the
     opposite opinion of a contrast and the aside come from the same trees. balance: each construction then also
     gets opinions of its rarer target side again, in other wordings, until both sides are as many (the trees hold
     more positive opinions, so reversing constructions would otherwise teach "n't" as a sign of a negative
