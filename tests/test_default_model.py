@@ -8,6 +8,7 @@ import pytest
 from safetensors import safe_open
 
 from lstm_sentiment.cli import main
+from lstm_sentiment.config import FORMAT_VERSION
 from lstm_sentiment.predict import default_model_dir, load_model
 
 pytestmark = pytest.mark.skipif(default_model_dir() is None, reason="this checkout ships no default model")
@@ -52,5 +53,24 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert metrics["split"] == "test" and metrics["accuracy"] == metrics["test_sets"]["imdb"]
     assert 0.5 < metrics["test_sets"]["sst2"] <= 1 and 0 <= metrics["check"]["mft_pass_rate"] <= 1
     config = json.loads((default_model_dir() / "config.json").read_text())
-    assert config["format_version"] == 3 and config["data"]["treebank_labels"] == "graded"
+    assert config["format_version"] == FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
     assert config["data"]["negations"] == metrics["negations"] == 3
+    assert config["data"]["compositions"] == metrics["compositions"] == 7 and config["data"]["balance_compositions"]
+    assert config["data"]["negation_strength"] == metrics["negation_strength"] == 1.0
+
+
+def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
+    names = {p.name for p in default_model_dir().iterdir()}
+    assert {"ngram.json", "ngram.safetensors"} <= names
+    assert load_model().ngram is not None
+
+
+# issue 22's sentences that this model gets right (a regression guard: "I can't praise it enough." it still
+# gets wrong, 0.46, and is left out rather than asserted)
+NEGATIONS = {"Not bad at all.": "positive", "Not boring for a second.": "positive",
+             "I expected the sequel to be awful, but it wasn't.": "positive",
+             "This was not good at all.": "negative", "The lead isn't charming.": "negative"}
+
+
+def test_the_shipped_model_reads_these_negations_the_right_way():
+    assert [p.label for p in load_model().predict(list(NEGATIONS))] == list(NEGATIONS.values())
