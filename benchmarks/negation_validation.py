@@ -10,7 +10,9 @@ positive). The originals are scored too, as a control: a model that is right on 
 negations reads the opinion word and ignores the "not". Then the constructions of data/composition.py (embedding
 negation, an aside between, double negation, expectations, answered questions, contrasts), filled with the dev
 trees' opinions: a model trained with data.compositions saw the same wordings with other opinions, so these
-rows measure whether it learned the construction, not the phrase. The test trees are never read.
+rows measure whether it learned the construction, not the phrase; the rows ", new wordings" fill the same
+constructions with wordings no training example uses (composition.HELD_OUT), so they measure whether it learned
+the construction rather than its training phrases. The test trees are never read.
 """
 
 from __future__ import annotations
@@ -47,11 +49,10 @@ def main() -> None:
             probabilities = predictor.probabilities([text for text, _ in examples], batch_size=256)
             correct = sum(int(p > 0.5) == label for p, (_, label) in zip(probabilities, examples))
             rows[name][set_name] = correct / max(len(examples), 1)
-    width = max(len(name) for name in sets) + 2
-    print(f"{'model':<16}" + "".join(f"{name:>{width}}" for name in sets))
-    print(f"{'(cases)':<16}" + "".join(f"{len(examples):>{width}}" for examples in sets.values()))
-    for name, row in rows.items():
-        print(f"{name:<16}" + "".join(f"{row[set_name]:>{width}.3f}" for set_name in sets))
+    width, column = max(len(name) for name in sets) + 2, max(len(name) for name in rows) + 2
+    print(f"{'set':<{width}}{'cases':>7}" + "".join(f"{name:>{column}}" for name in rows))
+    for set_name, examples in sets.items():
+        print(f"{set_name:<{width}}{len(examples):>7}" + "".join(f"{row[set_name]:>{column}.3f}" for row in rows.values()))
     if args.out:
         Path(args.out).write_text(json.dumps({"cases": {k: len(v) for k, v in sets.items()}, "accuracy": rows},
                                              indent=2) + "\n")

@@ -6,8 +6,11 @@ from __future__ import annotations
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.composition import (
     CONSTRUCTIONS,
+    HELD_OUT,
+    TRAINING,
     Opinion,
     composed_examples,
+    construction_sets,
     kept_target,
     neutral_asides,
     opinions,
@@ -104,3 +107,19 @@ def test_balance_evens_each_construction_and_keeps_the_unbalanced_examples_first
     for name in CONSTRUCTIONS:
         targets = [target for _, target, made_by in balanced if made_by == name]
         assert sum(target > 0.5 for target in targets) == sum(target < 0.5 for target in targets), name
+
+
+def test_held_out_wordings_share_no_wording_with_training_and_keep_each_effect():
+    for field in TRAINING.__dataclass_fields__:
+        assert not set(getattr(TRAINING, field)) & set(getattr(HELD_OUT, field)), field
+    source = trees(DREADFUL, SUPERB, ASIDE)
+    seen = {text for text, _, _ in composed_examples(source, 7)}
+    held_out = list(composed_examples(source, 7, wordings=HELD_OUT))
+    assert not seen & {text for text, _, _ in held_out}
+    # the same opinion in the same family, in other words (kept or denied may differ where the wording decides)
+    assert [name for _, _, name in composed_examples(source, 7)] == [name for _, _, name in held_out]
+    for text, target, name in held_out:
+        if name in ("embedded negation", "negation with an aside"):
+            assert target == (negated_target(1) if "dreadful" in text else negated_target(4))
+    sets = construction_sets(source)
+    assert {f"{name}, new wordings" for name in CONSTRUCTIONS} <= set(sets)

@@ -114,65 +114,101 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-# Each construction: (opinion, its opposite, a neutral aside, a choice) -> (text, effect on the opinion). The choice (a hash)
-# picks one wording; every wording of a family has the same effect on the opinion.
-EMBEDDERS = ("I wouldn't say that", "it's not true that", "I don't think that", "I would not claim that",
-             "nobody could honestly say that", "it is false that", "I don't believe that", "I never felt that")
-INTERRUPTED = ("I wouldn't say", "it isn't true", "I would not claim", "I don't think", "I can't say")
-EXPECTATIONS = ("I expected it to be", "I thought it would be", "everyone said it would be",
-                "the trailer made it look", "I had heard it was", "I assumed it would be")
-DENIED = ("but it wasn't.", "and it wasn't.", "but it really wasn't.", "but no, it wasn't.")
-CONFIRMED = ("and it was.", "and it really was.", "and it certainly was.", "and it truly was.")
-QUESTIONS = ("was it", "is it", "would I call it", "did I find it", "is it really")
-NO = ("No.", "Not at all.", "Not really.", "Hardly.", "No, not at all.")
-YES = ("Yes.", "Absolutely.", "Definitely.", "Yes, it is.", "Very much so.")
-# (template with {a} the opinion that does not count and {b} the one that does)
-CONTRASTS = ("{a}, but {b}.", "although {a}, {b}.", "at first I thought {a}; now I think {b}.",
-             "I used to think {a}, but today {b}.", "others say {a}, but to me {b}.",
-             "my friends thought {a}; I thought {b}.", "{b}, even if critics said {a}.",
-             "{a}. However, {b}.", "years ago {a}; watching it again, {b}.")
-# negations that affirm the clause they govern ({c}: the opinion's clause)
-AFFIRMERS = ("there's no denying that {c}.", "I can't deny that {c}.", "nobody can deny that {c}.",
-             "no one would dispute that {c}.", "there is no doubt that {c}.", "I won't pretend otherwise: {c}.",
-             "it is impossible to deny that {c}.", "{s} {v} nothing if not {x}.", "{s} {v} nothing short of {x}.",
-             "I have never doubted that {c}.")
+@dataclass(frozen=True)
+class Wordings:
+    """The words of every construction; TRAINING makes the training examples, HELD_OUT (no wording in common)
+    only validation sets, which measure whether a model learned a construction or its training phrases."""
 
-Construction = Callable[[Opinion, Opinion, str, int], tuple[str, Effect]]
+    embedders: tuple[str, ...]  # "<embedder> <clause>." reverses the clause
+    interrupted: tuple[str, ...]  # "<lead>, <aside>, that <clause>." reverses it too
+    expectations: tuple[str, ...]  # "<expectation> <complement>, <denied|confirmed>"
+    denied: tuple[str, ...]
+    confirmed: tuple[str, ...]
+    questions: tuple[str, ...]  # "<question> <complement>? <no|yes>"
+    no: tuple[str, ...]
+    yes: tuple[str, ...]
+    contrasts: tuple[str, ...]  # {a}: the opinion that does not count, {b}: the one that does
+    affirmers: tuple[str, ...]  # negations that affirm: {c} the clause, {s} {v} {x} subject, copula, complement
 
 
-def _embedded(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
-    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.clause}."), "reversed"
+TRAINING = Wordings(
+    embedders=("I wouldn't say that", "it's not true that", "I don't think that", "I would not claim that",
+               "nobody could honestly say that", "it is false that", "I don't believe that", "I never felt that"),
+    interrupted=("I wouldn't say", "it isn't true", "I would not claim", "I don't think", "I can't say"),
+    expectations=("I expected it to be", "I thought it would be", "everyone said it would be",
+                  "the trailer made it look", "I had heard it was", "I assumed it would be"),
+    denied=("but it wasn't.", "and it wasn't.", "but it really wasn't.", "but no, it wasn't."),
+    confirmed=("and it was.", "and it really was.", "and it certainly was.", "and it truly was."),
+    questions=("was it", "is it", "would I call it", "did I find it", "is it really"),
+    no=("No.", "Not at all.", "Not really.", "Hardly.", "No, not at all."),
+    yes=("Yes.", "Absolutely.", "Definitely.", "Yes, it is.", "Very much so."),
+    contrasts=("{a}, but {b}.", "although {a}, {b}.", "at first I thought {a}; now I think {b}.",
+               "I used to think {a}, but today {b}.", "others say {a}, but to me {b}.",
+               "my friends thought {a}; I thought {b}.", "{b}, even if critics said {a}.",
+               "{a}. However, {b}.", "years ago {a}; watching it again, {b}."),
+    affirmers=("there's no denying that {c}.", "I can't deny that {c}.", "nobody can deny that {c}.",
+               "no one would dispute that {c}.", "there is no doubt that {c}.", "I won't pretend otherwise: {c}.",
+               "it is impossible to deny that {c}.", "{s} {v} nothing if not {x}.", "{s} {v} nothing short of {x}.",
+               "I have never doubted that {c}."))
+
+HELD_OUT = Wordings(
+    embedders=("I do not feel that", "it would be wrong to say that", "I refuse to believe that",
+               "no one can claim that", "it's a myth that", "I doubt that"),
+    interrupted=("I do not believe", "it would be wrong to say", "I won't claim", "no one could argue"),
+    expectations=("I was told it would be", "the reviews promised it would be", "my brother swore it was",
+                  "the poster suggested it would be"),
+    denied=("yet it was not.", "but it was not.", "but sadly it wasn't.", "but it was not, in the end."),
+    confirmed=("and so it was.", "and indeed it was.", "and it was, in the end.", "and sure enough it was."),
+    questions=("do I think it is", "would I say it is", "is it honestly", "did it seem"),
+    no=("Nope.", "Certainly not.", "Of course not.", "No way."),
+    yes=("Of course.", "Certainly.", "Yes, really.", "Oh yes."),
+    contrasts=("{a}; still, {b}.", "while {a}, {b}.", "some reviewers say {a}, but I say {b}.",
+               "back then {a}; these days {b}.", "the critics wrote that {a}; in my view {b}."),
+    affirmers=("nobody would deny that {c}.", "nobody in their right mind would deny that {c}.", "no doubt about it: {c}.",
+               "there's no question that {c}.", "you can't argue with it: {c}.", "{s} {v} nothing less than {x}."))
+
+# Each construction: (opinion, its opposite, a neutral aside, a choice, the wordings) -> (text, effect on the
+# opinion). The choice (a hash) picks one wording; every wording of a family has the same effect on the opinion.
+Construction = Callable[[Opinion, Opinion, str, int, Wordings], tuple[str, Effect]]
 
 
-def _interrupted(opinion: Opinion, _other: Opinion, aside: str, choice: int) -> tuple[str, Effect]:
-    return _sentence(f"{INTERRUPTED[choice % len(INTERRUPTED)]}, {aside}, that {opinion.clause}."), "reversed"
+def _pick(options: tuple[str, ...], choice: int) -> str:
+    return options[choice % len(options)]
 
 
-def _double(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
-    return _sentence(f"{EMBEDDERS[choice % len(EMBEDDERS)]} {opinion.negated_clause}."), "double"
+def _embedded(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+    return _sentence(f"{_pick(words.embedders, choice)} {opinion.clause}."), "reversed"
 
 
-def _expectation(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
-    lead = EXPECTATIONS[choice % len(EXPECTATIONS)]
-    if choice // len(EXPECTATIONS) % 2:
-        return _sentence(f"{lead} {opinion.complement}, {CONFIRMED[choice % len(CONFIRMED)]}"), "kept"
-    return _sentence(f"{lead} {opinion.complement}, {DENIED[choice % len(DENIED)]}"), "reversed"
+def _interrupted(opinion: Opinion, _other: Opinion, aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+    return _sentence(f"{_pick(words.interrupted, choice)}, {aside}, that {opinion.clause}."), "reversed"
 
 
-def _question(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
-    question = _sentence(f"{QUESTIONS[choice % len(QUESTIONS)]} {opinion.complement}?")
-    if choice // len(QUESTIONS) % 2:
-        return f"{question} {YES[choice % len(YES)]}", "kept"
-    return f"{question} {NO[choice % len(NO)]}", "reversed"
+def _double(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+    return _sentence(f"{_pick(words.embedders, choice)} {opinion.negated_clause}."), "double"
 
 
-def _contrast(opinion: Opinion, other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
-    template = CONTRASTS[choice % len(CONTRASTS)]
-    return _sentence(template.format(a=other.clause, b=opinion.clause)), "kept"
+def _expectation(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings
+                 ) -> tuple[str, Effect]:
+    lead = _pick(words.expectations, choice)
+    if choice // len(words.expectations) % 2:
+        return _sentence(f"{lead} {opinion.complement}, {_pick(words.confirmed, choice)}"), "kept"
+    return _sentence(f"{lead} {opinion.complement}, {_pick(words.denied, choice)}"), "reversed"
 
 
-def _affirmed(opinion: Opinion, _other: Opinion, _aside: str, choice: int) -> tuple[str, Effect]:
-    template = AFFIRMERS[choice % len(AFFIRMERS)]
+def _question(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+    question = _sentence(f"{_pick(words.questions, choice)} {opinion.complement}?")
+    if choice // len(words.questions) % 2:
+        return f"{question} {_pick(words.yes, choice)}", "kept"
+    return f"{question} {_pick(words.no, choice)}", "reversed"
+
+
+def _contrast(opinion: Opinion, other: Opinion, _aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+    return _sentence(_pick(words.contrasts, choice).format(a=other.clause, b=opinion.clause)), "kept"
+
+
+def _affirmed(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+    template = _pick(words.affirmers, choice)
     return _sentence(template.format(c=opinion.clause, s=opinion.subject, v=opinion.copula,
                                      x=opinion.complement)), "kept"
 
@@ -188,8 +224,8 @@ def _choice(opinion: Opinion) -> int:
     return zlib.crc32(opinion.clause.encode())
 
 
-def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False, strength: float = 0.5
-                      ) -> Iterator[tuple[str, float, str]]:
+def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False, strength: float = 0.5,
+                      wordings: Wordings = TRAINING) -> Iterator[tuple[str, float, str]]:
     """(text, target, construction) for per_opinion (1-7) constructions of every clear opinion of the trees; the
     opposite opinion of a contrast and the aside come from the same trees. balance: each construction then also
     gets opinions of its rarer target side again, in other wordings, until both sides are as many (the trees hold
@@ -208,7 +244,7 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
         opposite = negative if opinion.label > 2 else positive
         other, aside = opposite[choice % len(opposite)], asides[choice % len(asides)]
         name, construct = families[family]
-        text, effect = construct(opinion, other, aside, choice // len(families) + wording)
+        text, effect = construct(opinion, other, aside, choice // len(families) + wording, wordings)
         return text, effect_target(opinion.label, effect, strength), name
 
     made: dict[int, list[tuple[str, float, str]]] = {family: [] for family in range(len(families))}
@@ -237,8 +273,9 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
 
 def construction_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, int]]]:
     """Labelled sets to choose models on, built from (dev) trees by the rules of negation.py and this module:
-    'negated negative', 'negated positive', the 'originals' they negate, then one set per construction; each
-    text once, as (text, expected label)."""
+    'negated negative', 'negated positive', the 'originals' they negate, then one set per construction in the
+    training wordings and one in the held-out wordings ('<construction>, new wordings'); each text once, as
+    (text, expected label)."""
     sets: dict[str, list[tuple[str, int]]] = {"negated negative": [], "negated positive": [], "originals": []}
     seen: set[str] = set()
 
@@ -254,4 +291,6 @@ def construction_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, in
             add("originals", phrase.text, int(phrase.label > 2))
     for text, target, construction in composed_examples(trees, per_opinion=len(CONSTRUCTIONS)):
         add(construction, text, int(target > 0.5))
+    for text, target, construction in composed_examples(trees, len(CONSTRUCTIONS), wordings=HELD_OUT):
+        add(f"{construction}, new wordings", text, int(target > 0.5))
     return sets
