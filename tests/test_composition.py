@@ -6,6 +6,7 @@ from __future__ import annotations
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.composition import (
     CONSTRUCTIONS,
+    EXTENDED,
     HELD_OUT,
     TRAINING,
     Opinion,
@@ -111,7 +112,8 @@ def test_balance_evens_each_construction_and_keeps_the_unbalanced_examples_first
 
 def test_held_out_wordings_share_no_wording_with_training_and_keep_each_effect():
     for field in TRAINING.__dataclass_fields__:
-        assert not set(getattr(TRAINING, field)) & set(getattr(HELD_OUT, field)), field
+        assert not set(getattr(EXTENDED, field)) & set(getattr(HELD_OUT, field)), field
+        assert getattr(EXTENDED, field)[:len(getattr(TRAINING, field))] == getattr(TRAINING, field)
     source = trees(DREADFUL, SUPERB, ASIDE)
     seen = {text for text, _, _ in composed_examples(source, 7)}
     held_out = list(composed_examples(source, 7, wordings=HELD_OUT))
@@ -123,3 +125,14 @@ def test_held_out_wordings_share_no_wording_with_training_and_keep_each_effect()
             assert target == (negated_target(1) if "dreadful" in text else negated_target(4))
     sets = construction_sets(source)
     assert {f"{name}, new wordings" for name in CONSTRUCTIONS} <= set(sets)
+
+
+def test_extended_wordings_are_chosen_by_the_config_and_vary_the_text_not_the_families(tmp_path):
+    config = DataConfig(phrases=True, treebank_labels="graded", compositions=7, composition_wordings="extended")
+    assert TreebankOptions.of(config).composition_wordings == "extended"
+    source = trees(DREADFUL, SUPERB, ASIDE)
+    standard, extended = list(composed_examples(source, 7)), list(composed_examples(source, 7, wordings=EXTENDED))
+    assert [name for _, _, name in standard] == [name for _, _, name in extended]
+    treebank = write_treebank(tmp_path / "sst.zip", train=[DREADFUL, SUPERB, ASIDE], dev=[SUPERB], test=[DREADFUL])
+    texts = set(load_corpus(treebank, treebank=TreebankOptions.of(config)).train.texts)
+    assert {text for text, _, _ in extended} <= texts

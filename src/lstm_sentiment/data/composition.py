@@ -151,6 +151,28 @@ TRAINING = Wordings(
                "it is impossible to deny that {c}.", "{s} {v} nothing if not {x}.", "{s} {v} nothing short of {x}.",
                "I have never doubted that {c}."))
 
+# data.composition_wordings = "extended": the training wordings and as many again (none of HELD_OUT's), to see
+# whether more variety of wording is what makes a construction transfer to wordings never seen
+EXTENDED = Wordings(
+    embedders=TRAINING.embedders + ("I wouldn't agree that", "nobody believes that", "I can't honestly say that",
+                                    "it isn't the case that", "don't let anyone tell you that",
+                                    "I'm not convinced that"),
+    interrupted=TRAINING.interrupted + ("I'm not sure", "nobody would say", "I wouldn't agree", "it's not the case"),
+    expectations=TRAINING.expectations + ("the title promised it would be", "my friends said it would be",
+                                          "I was hoping it would be", "it looked like it would be"),
+    denied=TRAINING.denied + ("but it just wasn't.", "and it never was.", "though it wasn't."),
+    confirmed=TRAINING.confirmed + ("and it definitely was.", "and it was, too.", "and boy, was it."),
+    questions=TRAINING.questions + ("would you call it", "was it actually", "did it feel"),
+    no=TRAINING.no + ("Not in the least.", "Far from it.", "Absolutely not."),
+    yes=TRAINING.yes + ("It was.", "Without a doubt.", "Indeed."),
+    contrasts=TRAINING.contrasts + ("{a} - and yet {b}.", "they say {a}; I say {b}.",
+                                    "on paper {a}, but in the end {b}.", "the first half suggested {a}, but overall {b}.",
+                                    "{b}, though my wife said {a}.", "sure, {a}, but {b}."),
+    affirmers=TRAINING.affirmers + ("I'm not going to deny that {c}.", "you can't deny that {c}.",
+                                    "it's no secret that {c}.", "there's no doubt in my mind that {c}.",
+                                    "{s} {v} nothing but {x}."))
+WORDINGS = {"standard": TRAINING, "extended": EXTENDED}
+
 HELD_OUT = Wordings(
     embedders=("I do not feel that", "it would be wrong to say that", "I refuse to believe that",
                "no one can claim that", "it's a myth that", "I doubt that"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from .composition import composed_examples
+from .composition import WORDINGS, composed_examples
 from .negation import negated_examples
 
 SPLIT_FILES = {"train": "train.txt", "validation": "dev.txt", "test": "test.txt"}
@@ -34,12 +34,13 @@ class TreebankOptions:
     compositions: int = 0  # composed examples per clear opinion (composition.py)
     balance_compositions: bool = False  # as many positive as negative targets per construction
     negation_strength: float = 0.5  # distance from neutral a negated opinion keeps, mirrored (negation.py)
+    composition_wordings: str = "standard"  # composition.WORDINGS
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
         """From a DataConfig."""
         return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions,
-                   config.balance_compositions, config.negation_strength)
+                   config.balance_compositions, config.negation_strength, config.composition_wordings)
 
 
 SENTENCES_ONLY = TreebankOptions()  # the treebank as SST-2: its sentences, nothing added
@@ -192,6 +193,6 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
             add(text, target)
     if options.compositions:
         for text, target, _ in composed_examples(trees, options.compositions, options.balance_compositions,
-                                                 options.negation_strength):
+                                                 options.negation_strength, WORDINGS[options.composition_wordings]):
             add(text, target)
     return examples
