@@ -81,8 +81,11 @@ def test_page_in_a_real_browser_labels_explains_and_saves_a_screenshot(server, b
     expected = post_json(server + "/predict", {"texts": [REVIEW]})["predictions"][0]
     assert label == expected["label"] == "positive"
     assert f"{expected['probability']:.3f}" in browser.find_element(By.ID, "result").text
-    tokens = post_json(server + "/explain", {"text": REVIEW})["tokens"]
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#explanation .review span")) == len(tokens)
+    explained = post_json(server + "/explain", {"text": REVIEW})
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#explanation .review span")) == len(explained["tokens"])
+    # the shipped model has an n-gram member: its contributions get a section of their own
+    ngrams = explained.get("ngram_contributions") or []
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#explanation .ngrams span")) == len(ngrams)
     assert "Model default" in browser.find_element(By.ID, "model").text
     problems = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not problems, problems  # no script errors and no blocked (external) requests

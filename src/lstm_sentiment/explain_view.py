@@ -105,7 +105,7 @@ def _ngram_section(explanation: Explanation) -> str:
     return f"""<h2>The n-gram member</h2>
 <p class="note">This model mixes its LSTM with a bag of n-grams (NBSVM). The LSTM alone says P(positive) =
 {explanation.lstm_probability:.3f}; these n-grams of the whole review moved the mixed logit most:</p>
-<div class="review">{spans}</div>
+<div class="ngrams">{spans}</div>
 """
 
 
@@ -129,8 +129,8 @@ token.</p>
 """
 
 
-FRAGMENT_STYLE = """.review { line-height: 2em; font-size: 1.05em; }
-.review span { padding: 0.15em 0.2em; border-radius: 3px; margin-right: 0.1em; }
+FRAGMENT_STYLE = """.review, .ngrams { line-height: 2em; font-size: 1.05em; }
+.review span, .ngrams span { padding: 0.15em 0.2em; border-radius: 3px; margin-right: 0.1em; }
 .strips { overflow-x: auto; border: 1px solid #ddd; padding: 0.5em; }
 .note { color: #666; font-size: 0.9em; }"""
 

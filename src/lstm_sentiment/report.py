@@ -94,7 +94,7 @@ body {{ font-family: sans-serif; margin: 2em; max-width: 75em; color: #222; }}
 img {{ max-width: 100%; margin: 0.3em; }}
 .row {{ display: flex; flex-wrap: wrap; align-items: flex-start; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding: 0.3em 0.5em; vertical-align: top; }}
-.review {{ line-height: 1.9em; }} .review span {{ padding: 0.1em 0.15em; border-radius: 3px; }}
+.review, .ngrams {{ line-height: 1.9em; }} .review span, .ngrams span {{ padding: 0.1em 0.15em; border-radius: 3px; }}
 .mistake {{ border-left: 4px solid #ddd; padding-left: 1em; margin-bottom: 1.5em; }}
 .note {{ color: #666; font-size: 0.9em; }} pre {{ background: #f6f6f6; padding: 1em; }}
 .example {{ color: #666; font-size: 0.85em; margin-top: 0.2em; }} .rate {{ white-space: nowrap; min-width: 9em; }}
