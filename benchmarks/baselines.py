@@ -122,17 +122,17 @@ def main() -> None:
         name, _, sources = spec.partition("=")
         sources, _, flag = sources.partition(":")
         flags = set(flag.split("+")) if flag else set()
-        phrases, negations = "phrases" in flags, 3 if "negations" in flags else 0
+        phrases, negations, balanced = "phrases" in flags, 3 if "negations" in flags else 0, "balanced" in flags
         compositions = len(CONSTRUCTIONS) if "compositions" in flags else 0
         config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=phrases, negations=negations,
-                            compositions=compositions, balance_compositions="balanced" in flags)
+                            compositions=compositions, balance_compositions=balanced)
         splits = split_corpus(load_corpus(resolve_data_path(sources.split("+")), treebank=TreebankOptions.of(config)),
                               config)
         for kind in (TfidfLogistic, NBSVM):
             model, c, seconds = fit_baseline(kind, splits)
             row = {"model": f"{kind.name}, trained on {name}", "trained_on": sources.split("+"), "phrases": phrases,
                    "negations": negations, "compositions": compositions,
-                   "balance_compositions": "balanced" in flags,
+                   "balance_compositions": balanced,
                    "C": c, "fit_seconds": round(seconds, 1), "training_examples": len(splits["train"])}
             row.update({key: accuracy(model.probabilities(reviews.texts), reviews.labels)
                         for key, reviews in sets.items()})

@@ -11,7 +11,7 @@ negations reads the opinion word and ignores the "not". Then the constructions o
 negation, an aside between, double negation, expectations, answered questions, contrasts), filled with the dev
 trees' opinions: a model trained with data.compositions saw the same wordings with other opinions, so these
 rows measure whether it learned the construction, not the phrase; the rows ", new wordings" fill the same
-constructions with wordings no training example uses (composition.HELD_OUT), so they measure whether it learned
+constructions with wordings no training example uses (data/wordings.py: HELD_OUT), so they measure whether it learned
 the construction rather than its training phrases. The test trees are never read.
 """
 

@@ -69,7 +69,7 @@ class DataConfig:
     # ("is dreadful", label 0, negated -> 0.75) reads "not bad" as "fairly good"; 1 mirrors it fully (-> 1.0).
     # A double negation keeps the same share on the opinion's own side.
     negation_strength: float = 0.5
-    # ... and the wordings of the constructions: "standard", or "extended" (twice as many, composition.py)
+    # ... and the wordings of the constructions: "standard", or "extended" (twice as many, data/wordings.py)
     composition_wordings: str = "standard"
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from .composition import WORDINGS, composed_examples
+from .composition import composed_examples
 from .negation import negated_examples
+from .wordings import WORDINGS
 
 SPLIT_FILES = {"train": "train.txt", "validation": "dev.txt", "test": "test.txt"}
 _TOKEN = re.compile(r"\(|\)|[^\s()]+")
@@ -34,7 +35,7 @@ class TreebankOptions:
     compositions: int = 0  # composed examples per clear opinion (composition.py)
     balance_compositions: bool = False  # as many positive as negative targets per construction
     negation_strength: float = 0.5  # distance from neutral a negated opinion keeps, mirrored (negation.py)
-    composition_wordings: str = "standard"  # composition.WORDINGS
+    composition_wordings: str = "standard"  # wordings.WORDINGS
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
