@@ -16,7 +16,7 @@ from lstm_sentiment.data.composition import (
 from lstm_sentiment.data.negation import negated_target
 from lstm_sentiment.data.sources import load_corpus
 from lstm_sentiment.data.treebank import TreebankOptions, parse_tree
-from lstm_sentiment.data.wordings import EXTENDED, HELD_OUT, TRAINING
+from lstm_sentiment.data.wordings import EXTENDED, HELD_OUT, IDIOMS, TRAINING
 from test_negation import DREADFUL, write_treebank
 
 SUPERB = "(4 (2 (2 The) (2 acting)) (4 (2 was) (4 (4 superb) (2 .))))"
@@ -134,3 +134,19 @@ def test_extended_wordings_are_chosen_by_the_config_and_vary_the_text_not_the_fa
     treebank = write_treebank(tmp_path / "sst.zip", train=[DREADFUL, SUPERB, ASIDE], dev=[SUPERB], test=[DREADFUL])
     texts = set(load_corpus(treebank, treebank=TreebankOptions.of(config)).train.texts)
     assert {text for text, _, _ in extended} <= texts
+
+
+def test_idiom_wordings_add_kept_affirmers_and_change_only_that_family():
+    for field in TRAINING.__dataclass_fields__:
+        assert not set(getattr(IDIOMS, field)) & set(getattr(HELD_OUT, field)), field
+    added = IDIOMS.affirmers[len(TRAINING.affirmers):]
+    assert added and all(("can't" in w or "cannot" in w or "couldn't" in w) and "{c}" in w for w in added)
+    config = DataConfig(phrases=True, treebank_labels="graded", compositions=7, composition_wordings="idioms")
+    assert TreebankOptions.of(config).composition_wordings == "idioms"
+    source = trees(DREADFUL, SUPERB, ASIDE)
+    standard, idioms = list(composed_examples(source, 7)), list(composed_examples(source, 7, wordings=IDIOMS))
+    assert [name for _, _, name in standard] == [name for _, _, name in idioms]
+    for (text, target, name), (idiom_text, idiom_target, _) in zip(standard, idioms, strict=True):
+        assert idiom_target == target  # an affirming negation keeps the opinion in every wording
+        if name != "affirming negation":
+            assert idiom_text == text

@@ -11,7 +11,8 @@ import torch
 from conftest import review_files, write_archive, write_csv, write_folder
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.batching import batch_order, trim_and_right_align
-from lstm_sentiment.data.prepare import load_prepared, split_corpus
+from lstm_sentiment.data.corpus import Reviews
+from lstm_sentiment.data.prepare import labelled_words, load_prepared, prepare, split_corpus
 from lstm_sentiment.data.sources import load_corpus, read_archive, read_folder, resolve_data_path
 from lstm_sentiment.data.text import clean, tokenize, word_count
 from lstm_sentiment.data.vocab import PAD_ID, UNK_ID, Vocabulary, pad_sequences
@@ -134,6 +135,20 @@ def test_vocabulary_most_frequent_words_and_json_round_trip(tmp_path):
     assert vocab.encode(["a", "c", "b"]) == [3, UNK_ID, 2]
     vocab.save(tmp_path / "v.json")
     assert Vocabulary.load(tmp_path / "v.json").tokens == vocab.tokens
+
+
+def test_labelled_words_join_the_vocabulary_beyond_the_frequent_ones():
+    vocab = Vocabulary.build([["b", "a", "b"], ["c", "b", "a"], ["zed"]], num_words=4, keep={"zed", "a", "<unk>"})
+    assert vocab.tokens == ["<pad>", "<unk>", "b", "a", "zed"]  # "a" is already in; <unk> never twice
+    frequent = "the plot the plot the plot"
+    train = Reviews([frequent, "loathe", "meh", frequent + " rare", "cherish"], [0, 0, 1, 1, 1],
+                    targets=[0.0, 0.0, 0.5, 1.0, 0.75])
+    splits = {"train": train, "validation": train, "test": train}
+    assert labelled_words(train, [tokenize(t) for t in train.texts]) == {"loathe", "cherish"}
+    kept, _, _ = prepare(splits, DataConfig(num_words=4, labelled_words=True))
+    plain, _, _ = prepare(splits, DataConfig(num_words=4))
+    assert plain.tokens == ["<pad>", "<unk>", "plot", "the"]
+    assert kept.tokens == plain.tokens + ["cherish", "loathe"]  # the neutral "meh" and the rare "rare" stay out
 
 
 @pytest.mark.parametrize("padding", ["pre", "post"])

@@ -18,11 +18,12 @@ from .errors import UserError
 # a version that cannot read one must refuse the directory. [ngram] configures training only: the member's files
 # carry what scoring needs.
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
-# 8: data.composition_wordings.
-FORMAT_VERSION = 8
+# 8: data.composition_wordings; 9: data.labelled_words.
+FORMAT_VERSION = 9
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
-              7: ("data.negation_strength",), 8: ("data.composition_wordings",)}
+              7: ("data.negation_strength",), 8: ("data.composition_wordings",),
+              9: ("data.labelled_words",)}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -69,8 +70,12 @@ class DataConfig:
     # ("is dreadful", label 0, negated -> 0.75) reads "not bad" as "fairly good"; 1 mirrors it fully (-> 1.0).
     # A double negation keeps the same share on the opinion's own side.
     negation_strength: float = 0.5
-    # ... and the wordings of the constructions: "standard", or "extended" (twice as many, data/wordings.py)
+    # ... and the wordings of the constructions: "standard", "extended" (twice as many) or "idioms" (standard,
+    # with "can't ... enough" idioms among the affirming negations; data/wordings.py)
     composition_wordings: str = "standard"
+    # every word the training split labels on its own (the treebank's one-word phrases) joins the vocabulary,
+    # beyond the num_words most frequent: rare opinion words ("loathe") then get an embedding, not <unk>
+    labelled_words: bool = False
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42
 
@@ -92,8 +97,8 @@ class DataConfig:
         _check(self.treebank_labels in ("binary", "graded"), "data.treebank_labels must be 'binary' or 'graded'")
         _check(0 <= self.negations <= 3, "data.negations must be 0 (none) to 3 (not, n't and never)")
         _check(0 <= self.compositions <= 7, "data.compositions must be 0 (none) to 7 (one of each construction)")
-        _check(self.composition_wordings in ("standard", "extended"),
-               "data.composition_wordings must be 'standard' or 'extended'")
+        _check(self.composition_wordings in ("standard", "extended", "idioms"),
+               "data.composition_wordings must be 'standard', 'extended' or 'idioms'")
         _check(0.0 < self.negation_strength <= 1.0,
                "data.negation_strength must be in (0, 1] (near 0: a negated opinion is neutral, 1: its mirror image)")
 

@@ -158,13 +158,24 @@ def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str
     """The vocabulary comes from the training split only (unless given: a pretrained model's); unlabelled texts
     (if given) are encoded with it."""
     tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
-    vocab = vocab if vocab is not None else Vocabulary.build(tokenized["train"], config.num_words)
+    if vocab is None:
+        keep = labelled_words(splits["train"], tokenized["train"]) if config.labelled_words else set()
+        vocab = Vocabulary.build(tokenized["train"], config.num_words, keep)
     encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name],
                                     scoring=name != "train", targets=splits[name].targets) for name in splits}
     flat = None
     if unlabelled is not None:
         flat = flatten_documents(tokenized["train"] + [tokenize(t) for t in unlabelled], vocab)
     return vocab, encoded, flat
+
+
+def labelled_words(train: Reviews, tokenized: list[list[str]]) -> set[str]:
+    """The one-token training examples with a clear label (the treebank's one-word phrases: "loathe",
+    "cherish"): data.labelled_words keeps them all in the vocabulary. A graded neutral word (target 0.5) is not
+    an opinion and is left to the frequency ranking."""
+    targets = train.target_list()
+    return {tokens[0] for tokens, target in zip(tokenized, targets, strict=True)
+            if len(tokens) == 1 and abs(target - 0.5) >= 0.25}
 
 
 def rules_digest() -> str:

@@ -32,13 +32,17 @@ class Vocabulary:
         return len(self.tokens)
 
     @classmethod
-    def build(cls, tokenized: Iterable[list[str]], num_words: int) -> Vocabulary:
+    def build(cls, tokenized: Iterable[list[str]], num_words: int, keep: Iterable[str] = ()) -> Vocabulary:
+        """The num_words - 2 most frequent tokens, then every token of `keep` they lack (alphabetically): words
+        the training data labels on their own earn an embedding however rare they are."""
         counts: Counter[str] = Counter()
         for tokens in tokenized:
             counts.update(tokens)
         # Ties are broken alphabetically so the vocabulary does not depend on review order.
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return cls([PAD, UNK] + [word for word, _ in ranked[: num_words - 2]])
+        words = [word for word, _ in ranked[: num_words - 2]]
+        extra = sorted(set(keep) - set(words) - {PAD, UNK})
+        return cls([PAD, UNK] + words + extra)
 
     def encode(self, tokens: list[str]) -> list[int]:
         get = self.index.get

@@ -6,7 +6,7 @@ say it change for different reasons, and a held-out set must be checked to share
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,13 @@ EXTENDED = Wordings(
     affirmers=TRAINING.affirmers + ("I'm not going to deny that {c}.", "you can't deny that {c}.",
                                     "it's no secret that {c}.", "there's no doubt in my mind that {c}.",
                                     "{s} {v} nothing but {x}."))
-WORDINGS = {"standard": TRAINING, "extended": EXTENDED}
+# data.composition_wordings = "idioms": the training wordings, and "can't ... enough" idioms as affirming negations
+# (a negation and a limit that together say "very": the shipped model read them as reversals)
+IDIOMS = replace(TRAINING, affirmers=TRAINING.affirmers + (
+    "I can't stress enough that {c}.", "I cannot emphasise enough that {c}.", "I can't say it enough: {c}.",
+    "I couldn't agree more that {c}.", "I can't repeat it often enough: {c}.",
+    "words can't express how strongly I feel that {c}."))
+WORDINGS = {"standard": TRAINING, "extended": EXTENDED, "idioms": IDIOMS}
 
 HELD_OUT = Wordings(
     embedders=("I do not feel that", "it would be wrong to say that", "I refuse to believe that",
