@@ -53,11 +53,14 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert metrics["split"] == "test" and metrics["accuracy"] == metrics["test_sets"]["imdb"]
     assert 0.5 < metrics["test_sets"]["sst2"] <= 1 and 0 <= metrics["check"]["mft_pass_rate"] <= 1
     config = json.loads((default_model_dir() / "config.json").read_text())
-    # written at format 7; later formats read it with the keys added since at their defaults
-    assert config["format_version"] == 7 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
+    # written at format 9; later formats read it with the keys added since at their defaults
+    assert config["format_version"] == 9 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
     assert config["data"]["negations"] == metrics["negations"] == 3
     assert config["data"]["compositions"] == metrics["compositions"] == 7 and config["data"]["balance_compositions"]
     assert config["data"]["negation_strength"] == metrics["negation_strength"] == 1.0
+    # the treebank's one-word labelled phrases joined the vocabulary beyond the 5,000 most frequent words
+    assert config["data"]["labelled_words"] is metrics["labelled_words"] is True
+    assert config["vocab_size"] > config["data"]["num_words"] == 5000
 
 
 def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
@@ -67,7 +70,7 @@ def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
 
 
 # issue 22's sentences that this model gets right (a regression guard: "I can't praise it enough." it still
-# gets wrong, 0.46, and is left out rather than asserted)
+# gets wrong, 0.37, and is left out rather than asserted)
 NEGATIONS = {"Not bad at all.": "positive", "Not boring for a second.": "positive",
              "I expected the sequel to be awful, but it wasn't.": "positive",
              "This was not good at all.": "negative", "The lead isn't charming.": "negative"}
@@ -75,3 +78,9 @@ NEGATIONS = {"Not bad at all.": "positive", "Not boring for a second.": "positiv
 
 def test_the_shipped_model_reads_these_negations_the_right_way():
     assert [p.label for p in load_model().predict(list(NEGATIONS))] == list(NEGATIONS.values())
+
+
+def test_rare_opinion_words_have_their_own_embedding():
+    """Words the treebank labels on their own but IMDb uses too rarely for the 5,000 most frequent."""
+    tokens = json.loads((default_model_dir() / "vocab.json").read_text())["tokens"]
+    assert {"loathe", "cherish"} <= set(tokens[5000:])

@@ -258,6 +258,8 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
         "negations": config.data.negations,
         "compositions": config.data.compositions,
         "negation_strength": config.data.negation_strength,
+        "labelled_words": config.data.labelled_words,
+        "composition_wordings": config.data.composition_wordings,
         "training_examples": len(data.splits["train"]),
         "limit": options.limit,
     }
