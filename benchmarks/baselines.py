@@ -6,11 +6,12 @@
 
 Baselines (scikit-learn, fitted here, never pickled): TF-IDF of 1-2 grams + logistic regression, and NBSVM
 (Wang & Manning 2012: binarised 1-3 grams scaled by naive-Bayes log-count ratios, then a linear classifier; the
-logistic-regression form, "NBLR"). Each --train NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms]]] fits both on the training split
+logistic-regression form, "NBLR"). Each --train NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms][+limits]]] fits both on the training split
 of those sources (the same reviews a model of ours trained on; `:phrases` adds the treebank's labelled phrases, as
 `data.phrases` does, `+negations` their negated copula phrases, as `data.negations = 3` does, `+compositions`
 the composed examples of `data.compositions = 7`, and `+balanced` those balanced as `data.balance_compositions`
-does, `+idioms` them in `data.composition_wordings = idioms`; labels are binary, so `data.negation_strength` does not apply); the regularisation C is chosen on that
+does, `+idioms` them in `data.composition_wordings = idioms`, `+limits` with the eighth family too
+(`data.compositions = 8`); labels are binary, so `data.negation_strength` does not apply); the regularisation C is chosen on that
 data's validation split (IMDb: held-out movies;
 treebank: dev), then the baseline is refitted on training + validation. Every model, baselines and ours
 (--model NAME=DIR, or NAME=default for the shipped one), is scored on the same sets in the same run: the IMDb
@@ -31,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 
 from lstm_sentiment.behaviour.run import run_suite
 from lstm_sentiment.config import DataConfig
-from lstm_sentiment.data.composition import CONSTRUCTIONS
+from lstm_sentiment.data.composition import CONSTRUCTIONS, SEVEN
 from lstm_sentiment.data.prepare import split_corpus
 from lstm_sentiment.data.sources import load_corpus, resolve_data_path
 from lstm_sentiment.data.text import tokenize
@@ -104,10 +105,11 @@ def check_summary(score) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms]]]",
+    parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms][+limits]]]",
                         help="baselines' training data: sources joined by '+', ':phrases' for treebank phrases, "
-                             "':phrases+negations' with data.negations = 3 too, '+compositions' with data.compositions = 7 (all), '+balanced' with "
-                             "data.balance_compositions, '+idioms' with data.composition_wordings = idioms")
+                             "':phrases+negations' with data.negations = 3 too, '+compositions' with data.compositions = 7 (the seven), '+balanced' with "
+                             "data.balance_compositions, '+idioms' with data.composition_wordings = idioms, "
+                             "'+limits' with data.compositions = 8 (the negated limit too)")
     parser.add_argument("--imdb", required=True, help="aclImdb archive: its test split is scored")
     parser.add_argument("--sst", required=True, help="treebank zip: its SST-2 test sentences are scored")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
@@ -123,7 +125,7 @@ def main() -> None:
         sources, _, flag = sources.partition(":")
         flags = set(flag.split("+")) if flag else set()
         phrases, negations, balanced = "phrases" in flags, 3 if "negations" in flags else 0, "balanced" in flags
-        compositions = len(CONSTRUCTIONS) if "compositions" in flags else 0
+        compositions = (len(CONSTRUCTIONS) if "limits" in flags else SEVEN) if "compositions" in flags else 0
         wordings = "idioms" if "idioms" in flags else "standard"
         config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=phrases, negations=negations,
                             compositions=compositions, balance_compositions=balanced, composition_wordings=wordings)

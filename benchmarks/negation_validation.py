@@ -29,7 +29,7 @@ from lstm_sentiment.predict import load_model, resolve_model_dir
 def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
     """The construction sets of the dev trees (data/composition.py's construction_sets)."""
     where, lines = split_texts(sst)["validation"]
-    return construction_sets(list(read_trees(iter(lines), where)))
+    return construction_sets(list(read_trees(iter(lines), where)), limits=True)
 
 
 def main() -> None:

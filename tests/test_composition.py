@@ -3,15 +3,20 @@ target, where the fillers come from, determinism, and that only training trees a
 
 from __future__ import annotations
 
+import pytest
+
 from lstm_sentiment.config import DataConfig
+from lstm_sentiment.errors import UserError
 from lstm_sentiment.data.composition import (
     CONSTRUCTIONS,
+    SEVEN,
     Opinion,
     composed_examples,
     construction_sets,
     kept_target,
     neutral_asides,
     opinions,
+    takes_more,
 )
 from lstm_sentiment.data.negation import negated_target
 from lstm_sentiment.data.sources import load_corpus
@@ -40,7 +45,7 @@ def test_asides_are_neutral_adverbial_phrases():
 
 def test_every_construction_moves_the_target_as_english_does():
     made = list(composed_examples(trees(DREADFUL, SUPERB, ASIDE), per_opinion=7))
-    assert {name for _, _, name in made} == set(CONSTRUCTIONS)
+    assert {name for _, _, name in made} == set(list(CONSTRUCTIONS)[:SEVEN])
     assert len(made) == 14  # two opinions, seven constructions each
     by_name = {}
     for text, target, name in made:
@@ -122,7 +127,7 @@ def test_held_out_wordings_share_no_wording_with_training_and_keep_each_effect()
         if name in ("embedded negation", "negation with an aside"):
             assert target == (negated_target(1) if "dreadful" in text else negated_target(4))
     sets = construction_sets(source)
-    assert {f"{name}, new wordings" for name in CONSTRUCTIONS} <= set(sets)
+    assert {f"{name}, new wordings" for name in list(CONSTRUCTIONS)[:SEVEN]} <= set(sets)
 
 
 def test_extended_wordings_are_chosen_by_the_config_and_vary_the_text_not_the_families(tmp_path):
@@ -150,3 +155,28 @@ def test_idiom_wordings_add_kept_affirmers_and_change_only_that_family():
         assert idiom_target == target  # an affirming negation keeps the opinion in every wording
         if name != "affirming negation":
             assert idiom_text == text
+
+
+def test_the_negated_limit_keeps_its_opinion_and_only_eight_compositions_make_it():
+    source = trees(DREADFUL, SUPERB, ASIDE)
+    seven, eight = list(composed_examples(source, 7)), list(composed_examples(source, 8))
+    assert "negated limit" not in {name for _, _, name in seven}
+    limits = [(text, target) for text, target, name in eight if name == "negated limit"]
+    assert len(limits) == 2  # "couldn't have been more dreadful": as dreadful as before, or more
+    for text, target in limits:
+        assert target == (kept_target(1) if "dreadful" in text else kept_target(4))
+        assert any(word in text for word in ("n't", "not", "can't")) and text[0].isupper()
+    assert [example for example in eight if example[2] != "negated limit"] != seven  # 8 families rotate otherwise
+    # "more <complement>" only where English allows it
+    assert takes_more("dreadful") and not takes_more("a mess") and not takes_more("still charming")
+    assert not takes_more("badly") and not takes_more("Awful")
+    assert "negated limit" not in construction_sets(source)
+    sets = construction_sets(source, limits=True)
+    assert sets["negated limit"] and sets["negated limit, new wordings"]
+    assert not {text for text, _ in sets["negated limit"]} & {text for text, _ in sets["negated limit, new wordings"]}
+
+
+def test_compositions_go_up_to_eight():
+    DataConfig(compositions=8).validate()
+    with pytest.raises(UserError, match="data.compositions"):
+        DataConfig(compositions=9).validate()

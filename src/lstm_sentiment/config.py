@@ -61,7 +61,8 @@ class DataConfig:
     negations: int = 0
     # sentiment treebank sources only: composed examples per clear opinion of the training trees (0-7): embedding
     # negation, with an aside, double negation, confirmed or denied expectation, answered question, contrast,
-    # affirming negation (data/composition.py; before format 7 there were six, so 6 made other examples)
+    # affirming negation (data/composition.py; before format 7 there were six, so 6 made other examples); 8 adds
+    # an eighth, the negated limit ("couldn't have been more terrific"), and makes other examples than 7
     compositions: int = 0
     # ... and each construction given as many examples with a positive target as with a negative one (the rarer
     # side repeated in other wordings): the trees hold more positive opinions than negative ones
@@ -96,7 +97,9 @@ class DataConfig:
         _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
         _check(self.treebank_labels in ("binary", "graded"), "data.treebank_labels must be 'binary' or 'graded'")
         _check(0 <= self.negations <= 3, "data.negations must be 0 (none) to 3 (not, n't and never)")
-        _check(0 <= self.compositions <= 7, "data.compositions must be 0 (none) to 7 (one of each construction)")
+        _check(0 <= self.compositions <= 8,
+               "data.compositions must be 0 (none) to 7 (one of each of the seven constructions) or 8 (with the "
+               "negated limit)")
         _check(self.composition_wordings in ("standard", "extended", "idioms"),
                "data.composition_wordings must be 'standard', 'extended' or 'idioms'")
         _check(0.0 < self.negation_strength <= 1.0,

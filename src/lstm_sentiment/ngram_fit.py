@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from .config import Config, NgramConfig
-from .data.composition import construction_sets
+from .data.composition import SEVEN, construction_sets
 from .data.prepare import EncodedSplit, PreparedData, encode_reviews, split_corpus
 from .data.sources import load_corpus, source_parts
 from .data.text import tokenize
@@ -122,7 +122,7 @@ def construction_mix_set(config: Config, data_path: Path, model: Classifier, voc
     if not config.ngram.mix_constructions or not treebanks:
         return None
     where, lines = split_texts(Path(treebanks[0]))["validation"]
-    sets = construction_sets(list(read_trees(iter(lines), where)))
+    sets = construction_sets(list(read_trees(iter(lines), where)), limits=config.data.compositions > SEVEN)
     examples = [example for name, found in sets.items() if name != "originals" for example in found]
     texts, labels = [text for text, _ in examples], [label for _, label in examples]
     tokenized = [tokenize(text) for text in texts]

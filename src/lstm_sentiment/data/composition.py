@@ -3,8 +3,10 @@ placed inside a construction whose effect on sentiment English fixes: an embeddi
 that ..."), the same with an aside between ("I wouldn't say, <a neutral treebank phrase>, that ..."), a double
 negation, a stated expectation that the last words confirm or deny ("I expected it to be terrific, but it
 wasn't."), an answered yes/no question, two opposite opinions of which the construction says which counts
-("... , but ...", "at first ... ; now ...", "others ... ; I ..."), and a negation that affirms ("there's no
-denying that ...", "... was nothing if not terrific").
+("... , but ...", "at first ... ; now ...", "others ... ; I ..."), a negation that affirms ("there's no
+denying that ...", "... was nothing if not terrific"), and, as an eighth family that only data.compositions = 8
+uses, a negated limit ("the acting couldn't have been more terrific", "I can't tell you how terrific the acting
+was": a negation of "more" or of saying enough, which means "very").
 
 Why: the treebank labels phrases, but few of its sentences show these constructions with their opinion reversed,
 and IMDb's document labels never isolate them, so a model learns "not", "but", "used to" and question marks as
@@ -160,10 +162,29 @@ def _affirmed(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words
                                      x=opinion.complement)), "kept"
 
 
+def _limit(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+    template = _pick(words.limits, choice)
+    return _sentence(template.format(s=opinion.subject, v=opinion.copula, x=opinion.complement)), "kept"
+
+
 CONSTRUCTIONS: dict[str, Construction] = {"embedded negation": _embedded, "negation with an aside": _interrupted,
                                           "double negation": _double, "expectation": _expectation,
                                           "answered question": _question, "contrast": _contrast,
-                                          "affirming negation": _affirmed}
+                                          "affirming negation": _affirmed, "negated limit": _limit}
+# data.compositions up to 7 draws from the first seven families, as before the negated limit existed (so those
+# runs make the same examples); 8 draws from all eight
+SEVEN = 7
+
+
+def takes_more(complement: str) -> bool:
+    """Whether "more <complement>" reads as English: one word, not a noun phrase's article or an adverb
+    ("more still charming", "how disappointingly it is" do not)."""
+    words = complement.split()
+    return len(words) == 1 and words[0].isalpha() and words[0].islower() and not words[0].endswith("ly")
+
+
+def families_for(per_opinion: int) -> list[tuple[str, Construction]]:
+    return list(CONSTRUCTIONS.items())[:max(SEVEN, per_opinion)]
 
 
 def _choice(opinion: Opinion) -> int:
@@ -173,7 +194,7 @@ def _choice(opinion: Opinion) -> int:
 
 def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool = False, strength: float = 0.5,
                       wordings: Wordings = TRAINING) -> Iterator[tuple[str, float, str]]:
-    """(text, target, construction) for per_opinion (1-7) constructions of every clear opinion of the trees; the
+    """(text, target, construction) for per_opinion (1-8) constructions of every clear opinion of the trees; the
     opposite opinion of a contrast and the aside come from the same trees. balance: each construction then also
     gets opinions of its rarer target side again, in other wordings, until both sides are as many (the trees hold
     more positive opinions, so reversing constructions would otherwise teach "n't" as a sign of a negative
@@ -184,13 +205,15 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
     asides = neutral_asides(trees)
     if not positive or not negative or not asides:
         return
-    families = list(CONSTRUCTIONS.items())
+    families = families_for(per_opinion)
 
-    def build(opinion: Opinion, family: int, wording: int) -> tuple[str, float, str]:
+    def build(opinion: Opinion, family: int, wording: int) -> tuple[str, float, str] | None:
         choice = _choice(opinion)
         opposite = negative if opinion.label > 2 else positive
         other, aside = opposite[choice % len(opposite)], asides[choice % len(asides)]
         name, construct = families[family]
+        if construct is _limit and not takes_more(opinion.complement):
+            return None  # "couldn't have been more a mess" is not English
         text, effect = construct(opinion, other, aside, choice // len(families) + wording, wordings)
         return text, effect_target(opinion.label, effect, strength), name
 
@@ -198,15 +221,18 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
     for opinion in found:
         for index in range(per_opinion):
             family = (_choice(opinion) + index) % len(families)
-            made[family].append(build(opinion, family, index))
-            yield made[family][-1]
+            example = build(opinion, family, index)
+            if example is not None:
+                made[family].append(example)
+                yield example
     if not balance:
         return
     for family, examples in made.items():
         above = sum(target > 0.5 for _, target, _ in examples)
         below = len(examples) - above
         wanted_above = above < below
-        pool = [opinion for opinion in found if (build(opinion, family, 0)[1] > 0.5) == wanted_above]
+        pool = [opinion for opinion in found
+                if (first := build(opinion, family, 0)) is not None and (first[1] > 0.5) == wanted_above]
         for extra in range(abs(above - below) if pool else 0):
             opinion = pool[extra % len(pool)]
             wording = per_opinion + extra // len(pool)
@@ -218,11 +244,11 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
                 yield text, target, name
 
 
-def construction_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, int]]]:
+def construction_sets(trees: list[list[Phrase]], limits: bool = False) -> dict[str, list[tuple[str, int]]]:
     """Labelled sets to choose models on, built from (dev) trees by the rules of negation.py and this module:
-    'negated negative', 'negated positive', the 'originals' they negate, then one set per construction in the
-    training wordings and one in the held-out wordings ('<construction>, new wordings'); each text once, as
-    (text, expected label)."""
+    'negated negative', 'negated positive', the 'originals' they negate, then one set per construction of the
+    first seven in the training wordings and one in the held-out wordings ('<construction>, new wordings'), and
+    with limits the negated limit's two as well; each text once, as (text, expected label)."""
     sets: dict[str, list[tuple[str, int]]] = {"negated negative": [], "negated positive": [], "originals": []}
     seen: set[str] = set()
 
@@ -237,6 +263,10 @@ def construction_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, in
         for phrase, _ in clear_copula_phrases(tree):
             add("originals", phrase.text, int(phrase.label > 2))
     for wordings, suffix in ((TRAINING, ""), (HELD_OUT, ", new wordings")):
-        for text, target, construction in composed_examples(trees, len(CONSTRUCTIONS), wordings=wordings):
+        for text, target, construction in composed_examples(trees, SEVEN, wordings=wordings):
             add(construction + suffix, text, int(target > 0.5))
+    for wordings, suffix in ((TRAINING, ""), (HELD_OUT, ", new wordings")) if limits else ():
+        for text, target, construction in composed_examples(trees, len(CONSTRUCTIONS), wordings=wordings):
+            if construction == "negated limit":
+                add(construction + suffix, text, int(target > 0.5))
     return sets

@@ -24,6 +24,7 @@ class Wordings:
     yes: tuple[str, ...]
     contrasts: tuple[str, ...]  # {a}: the opinion that does not count, {b}: the one that does
     affirmers: tuple[str, ...]  # negations that affirm: {c} the clause, {s} {v} {x} subject, copula, complement
+    limits: tuple[str, ...] = ()  # a negated limit, which intensifies: {s} {v} {x} as above (data.compositions = 8)
 
 
 TRAINING = Wordings(
@@ -44,7 +45,10 @@ TRAINING = Wordings(
     affirmers=("there's no denying that {c}.", "I can't deny that {c}.", "nobody can deny that {c}.",
                "no one would dispute that {c}.", "there is no doubt that {c}.", "I won't pretend otherwise: {c}.",
                "it is impossible to deny that {c}.", "{s} {v} nothing if not {x}.", "{s} {v} nothing short of {x}.",
-               "I have never doubted that {c}."))
+               "I have never doubted that {c}."),
+    limits=("{s} couldn't have been more {x}.", "{s} could not be more {x}.", "I can't tell you how {x} {s} {v}.",
+            "I can't begin to describe how {x} {s} {v}.", "words can't say how {x} {s} {v}.",
+            "{s} could not possibly have been more {x}."))
 
 # data.composition_wordings = "extended": the training wordings and as many again (none of HELD_OUT's), to see
 # whether more variety of wording is what makes a construction transfer to wordings never seen
@@ -65,7 +69,8 @@ EXTENDED = Wordings(
                                     "{b}, though my wife said {a}.", "sure, {a}, but {b}."),
     affirmers=TRAINING.affirmers + ("I'm not going to deny that {c}.", "you can't deny that {c}.",
                                     "it's no secret that {c}.", "there's no doubt in my mind that {c}.",
-                                    "{s} {v} nothing but {x}."))
+                                    "{s} {v} nothing but {x}."),
+    limits=TRAINING.limits)
 # data.composition_wordings = "idioms": the training wordings, and "can't ... enough" idioms as affirming negations
 # (a negation and a limit that together say "very": the shipped model read them as reversals)
 IDIOMS = replace(TRAINING, affirmers=TRAINING.affirmers + (
@@ -88,4 +93,6 @@ HELD_OUT = Wordings(
     contrasts=("{a}; still, {b}.", "while {a}, {b}.", "some reviewers say {a}, but I say {b}.",
                "back then {a}; these days {b}.", "the critics wrote that {a}; in my view {b}."),
     affirmers=("nobody would deny that {c}.", "nobody in their right mind would deny that {c}.", "no doubt about it: {c}.",
-               "there's no question that {c}.", "you can't argue with it: {c}.", "{s} {v} nothing less than {x}."))
+               "there's no question that {c}.", "you can't argue with it: {c}.", "{s} {v} nothing less than {x}."),
+    limits=("{s} could hardly have been more {x}.", "I cannot overstate how {x} {s} {v}.",
+            "there are no words for how {x} {s} {v}.", "{s} simply couldn't be any more {x}."))
