@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from lstm_sentiment.config import DataConfig
-from lstm_sentiment.errors import UserError
 from lstm_sentiment.data.composition import (
     CONSTRUCTIONS,
     SEVEN,
@@ -22,6 +21,7 @@ from lstm_sentiment.data.negation import negated_target
 from lstm_sentiment.data.sources import load_corpus
 from lstm_sentiment.data.treebank import TreebankOptions, parse_tree
 from lstm_sentiment.data.wordings import EXTENDED, HELD_OUT, IDIOMS, TRAINING
+from lstm_sentiment.errors import UserError
 from test_negation import DREADFUL, write_treebank
 
 SUPERB = "(4 (2 (2 The) (2 acting)) (4 (2 was) (4 (4 superb) (2 .))))"
