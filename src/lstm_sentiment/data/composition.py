@@ -117,8 +117,9 @@ def _sentence(text: str) -> str:
 
 
 # Each construction: (opinion, its opposite, a neutral aside, a choice, the wordings) -> (text, effect on the
-# opinion). The choice (a hash) picks one wording; every wording of a family has the same effect on the opinion.
-Construction = Callable[[Opinion, Opinion, str, int, Wordings], tuple[str, Effect]]
+# opinion), or None where the opinion does not fit it. The choice (a hash) picks one wording; every wording of a
+# family has the same effect on the opinion.
+Construction = Callable[[Opinion, Opinion, str, int, Wordings], "tuple[str, Effect] | None"]
 
 
 def _pick(options: tuple[str, ...], choice: int) -> str:
@@ -162,7 +163,10 @@ def _affirmed(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words
                                      x=opinion.complement)), "kept"
 
 
-def _limit(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings) -> tuple[str, Effect]:
+def _limit(opinion: Opinion, _other: Opinion, _aside: str, choice: int, words: Wordings
+           ) -> tuple[str, Effect] | None:
+    if not takes_more(opinion.complement):
+        return None  # "couldn't have been more a mess" is not English
     template = _pick(words.limits, choice)
     return _sentence(template.format(s=opinion.subject, v=opinion.copula, x=opinion.complement)), "kept"
 
@@ -212,9 +216,10 @@ def composed_examples(trees: list[list[Phrase]], per_opinion: int, balance: bool
         opposite = negative if opinion.label > 2 else positive
         other, aside = opposite[choice % len(opposite)], asides[choice % len(asides)]
         name, construct = families[family]
-        if construct is _limit and not takes_more(opinion.complement):
-            return None  # "couldn't have been more a mess" is not English
-        text, effect = construct(opinion, other, aside, choice // len(families) + wording, wordings)
+        composed = construct(opinion, other, aside, choice // len(families) + wording, wordings)
+        if composed is None:
+            return None
+        text, effect = composed
         return text, effect_target(opinion.label, effect, strength), name
 
     made: dict[int, list[tuple[str, float, str]]] = {family: [] for family in range(len(families))}
@@ -262,10 +267,11 @@ def construction_sets(trees: list[list[Phrase]], limits: bool = False) -> dict[s
             add("negated negative" if target > 0.5 else "negated positive", text, int(target > 0.5))
         for phrase, _ in clear_copula_phrases(tree):
             add("originals", phrase.text, int(phrase.label > 2))
-    for wordings, suffix in ((TRAINING, ""), (HELD_OUT, ", new wordings")):
+    versions = ((TRAINING, ""), (HELD_OUT, ", new wordings"))
+    for wordings, suffix in versions:
         for text, target, construction in composed_examples(trees, SEVEN, wordings=wordings):
             add(construction + suffix, text, int(target > 0.5))
-    for wordings, suffix in ((TRAINING, ""), (HELD_OUT, ", new wordings")) if limits else ():
+    for wordings, suffix in versions if limits else ():
         for text, target, construction in composed_examples(trees, len(CONSTRUCTIONS), wordings=wordings):
             if construction == "negated limit":
                 add(construction + suffix, text, int(target > 0.5))
