@@ -12,7 +12,9 @@ negation, an aside between, double negation, expectations, answered questions, c
 trees' opinions: a model trained with data.compositions saw the same wordings with other opinions, so these
 rows measure whether it learned the construction, not the phrase; the rows ", new wordings" fill the same
 constructions with wordings no training example uses (data/wordings.py: HELD_OUT), so they measure whether it learned
-the construction rather than its training phrases. The test trees are never read.
+the construction rather than its training phrases. Last, data/verb_opinions.py's first-person verb constructions
+("I didn't cherish the plot") with the dev trees' subjects as objects: 'verb: ...' in the training verbs and
+wordings, 'verb: ..., new verbs and wordings' in held-out ones. The test trees are never read.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from pathlib import Path
 
 from lstm_sentiment.data.composition import construction_sets
 from lstm_sentiment.data.treebank import read_trees, split_texts
+from lstm_sentiment.data.verb_opinions import verb_sets
 from lstm_sentiment.predict import load_model, resolve_model_dir
 
 
 def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
-    """The construction sets of the dev trees (data/composition.py's construction_sets)."""
+    """The construction sets of the dev trees (data/composition.py's construction_sets), then its verb sets."""
     where, lines = split_texts(sst)["validation"]
-    return construction_sets(list(read_trees(iter(lines), where)), limits=True)
+    trees = list(read_trees(iter(lines), where))
+    return {**construction_sets(trees, limits=True), **verb_sets(trees)}
 
 
 def main() -> None:

@@ -18,12 +18,12 @@ from .errors import UserError
 # a version that cannot read one must refuse the directory. [ngram] configures training only: the member's files
 # carry what scoring needs.
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
-# 8: data.composition_wordings; 9: data.labelled_words.
-FORMAT_VERSION = 9
+# 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions.
+FORMAT_VERSION = 10
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
               7: ("data.negation_strength",), 8: ("data.composition_wordings",),
-              9: ("data.labelled_words",)}
+              9: ("data.labelled_words",), 10: ("data.verb_opinions",)}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -77,6 +77,10 @@ class DataConfig:
     # every word the training split labels on its own (the treebank's one-word phrases) joins the vocabulary,
     # beyond the num_words most frequent: rare opinion words ("loathe") then get an embedding, not <unk>
     labelled_words: bool = False
+    # sentiment treebank sources only: first-person verb opinions ("I cherished the acting") in 1-9 of nine
+    # constructions per verb and object (negated, embedded, doubly negated, with an aside, contrasted, expected,
+    # questioned, "can't ... enough"; data/verb_opinions.py), its verbs kept in the vocabulary; 0: none
+    verb_opinions: int = 0
     test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
     split_seed: int = 42
 
@@ -100,6 +104,8 @@ class DataConfig:
         _check(0 <= self.compositions <= 8,
                "data.compositions must be 0 (none) to 7 (one of each of the seven constructions) or 8 (with the "
                "negated limit)")
+        _check(0 <= self.verb_opinions <= 9,
+               "data.verb_opinions must be 0 (none) to 9 (every verb construction for every verb and object)")
         _check(self.composition_wordings in ("standard", "extended", "idioms"),
                "data.composition_wordings must be 'standard', 'extended' or 'idioms'")
         _check(0.0 < self.negation_strength <= 1.0,

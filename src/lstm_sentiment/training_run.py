@@ -260,6 +260,7 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
         "negation_strength": config.data.negation_strength,
         "labelled_words": config.data.labelled_words,
         "composition_wordings": config.data.composition_wordings,
+        "verb_opinions": config.data.verb_opinions,
         "training_examples": len(data.splits["train"]),
         "limit": options.limit,
     }

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from ..config import DataConfig
 from ..errors import UserError
-from . import composition, negation
+from . import composition, negation, verb_opinions, wordings
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
 from .text import TOKENIZER_VERSION, tokenize, word_count
@@ -160,6 +160,8 @@ def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str
     tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
     if vocab is None:
         keep = labelled_words(splits["train"], tokenized["train"]) if config.labelled_words else set()
+        if config.verb_opinions:
+            keep |= verb_opinions.verb_words()
         vocab = Vocabulary.build(tokenized["train"], config.num_words, keep)
     encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name],
                                     scoring=name != "train", targets=splits[name].targets) for name in splits}
@@ -179,10 +181,10 @@ def labelled_words(train: Reviews, tokenized: list[list[str]]) -> set[str]:
 
 
 def rules_digest() -> str:
-    """The source of the modules that write training examples of their own (negation.py, composition.py): a
-    change to their rules must not reuse tensors the old rules made."""
+    """The source of the modules that write training examples of their own (negation.py, composition.py and its
+    wordings, verb_opinions.py): a change to their rules must not reuse tensors the old rules made."""
     digest = hashlib.sha256()
-    for module in (negation, composition):
+    for module in (negation, composition, wordings, verb_opinions):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import UserError
 from .composition import composed_examples
 from .negation import negated_examples
+from .verb_opinions import verb_examples
 from .wordings import WORDINGS
 
 SPLIT_FILES = {"train": "train.txt", "validation": "dev.txt", "test": "test.txt"}
@@ -36,12 +37,14 @@ class TreebankOptions:
     balance_compositions: bool = False  # as many positive as negative targets per construction
     negation_strength: float = 0.5  # distance from neutral a negated opinion keeps, mirrored (negation.py)
     composition_wordings: str = "standard"  # wordings.WORDINGS
+    verb_opinions: int = 0  # constructions per verb and object (verb_opinions.py)
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
         """From a DataConfig."""
         return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions,
-                   config.balance_compositions, config.negation_strength, config.composition_wordings)
+                   config.balance_compositions, config.negation_strength, config.composition_wordings,
+                   config.verb_opinions)
 
 
 SENTENCES_ONLY = TreebankOptions()  # the treebank as SST-2: its sentences, nothing added
@@ -165,7 +168,7 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
     """(text, 0/1, target) for every non-neutral sentence; with options.phrases, then every non-neutral phrase not
     seen before. options.graded: neutral examples are kept too and every target is label/4 (0, 0.25, 0.5, 0.75,
     1), so that "not bad" (often labelled neutral) teaches "not negative" instead of being dropped; target None
-    otherwise. Negated and composed examples come after the rest, each text once."""
+    otherwise. Negated, composed and verb examples come after the rest, each text once."""
     examples, seen = [], set()
 
     def keep(phrase: Phrase) -> None:
@@ -195,5 +198,8 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
     if options.compositions:
         for text, target, _ in composed_examples(trees, options.compositions, options.balance_compositions,
                                                  options.negation_strength, WORDINGS[options.composition_wordings]):
+            add(text, target)
+    if options.verb_opinions:
+        for text, target, _ in verb_examples(trees, options.verb_opinions, options.negation_strength):
             add(text, target)
     return examples
