@@ -23,6 +23,7 @@ from lstm_sentiment.data.verb_opinions import (
     verb_objects,
     verb_sets,
     verb_words,
+    vocabulary_words,
 )
 from lstm_sentiment.errors import UserError
 from test_composition import ASIDE, SUPERB, trees
@@ -106,7 +107,9 @@ def test_no_verb_is_the_behaviour_suites_and_held_out_shares_nothing_with_traini
     assert not {t for t, _, _ in verb_examples(source, 9)} & {t for t, _, _ in verb_examples(source, 9, words=HELD_OUT)}
     sets = verb_sets(source)
     for name in VERB_CONSTRUCTIONS:
-        assert sets[f"verb: {name}"] and sets[f"verb: {name}, new verbs and wordings"], name
+        for suffix in ("", ", new verbs", ", new verbs and wordings"):
+            assert sets[f"verb: {name}{suffix}"], name + suffix
+    assert all(_verb_of(text, HELD_OUT) for text, _ in sets["verb: negated verb, new verbs"])
     assert all(label in (0, 1) for examples in sets.values() for _, label in examples)
 
 
@@ -120,12 +123,20 @@ def test_verb_opinions_are_training_examples_and_their_verbs_join_the_vocabulary
     with_verbs = load_corpus(treebank, treebank=options)
     assert with_verbs.train.texts[:len(plain.train.texts)] == plain.train.texts
     added = with_verbs.train.texts[len(plain.train.texts):]
-    assert set(added) == {text for text, _, _ in verb_examples(trees(*SOURCE), 2)}
+    composed = {text for text, _, _ in verb_examples(trees(*SOURCE), 2)}
+    assert composed < set(added)
+    # the held-out verbs, stated only: once per object, never negated, embedded or contrasted in training
+    stated = set(added) - composed
+    objects = verb_objects(trees(*SOURCE))
+    assert len(stated) == (len(HELD_OUT.positive) + len(HELD_OUT.negative)) * len(objects)
+    assert all(text.startswith("I ") and _verb_of(text, HELD_OUT) and "n't" not in text and " not " not in text
+               and not _verb_of(text) for text in stated)
     assert with_verbs.validation.texts == plain.validation.texts and with_verbs.test.texts == plain.test.texts
     assert "cherished" in verb_words() and "rued" not in verb_words()
     splits = {"train": with_verbs.train, "validation": with_verbs.validation, "test": with_verbs.test}
     vocab, _, _ = prepare(splits, DataConfig(num_words=10, verb_opinions=2))
-    assert verb_words() <= set(vocab.tokens)  # beyond the 10 most frequent: every verb, even one unused here
+    assert vocabulary_words() == verb_words(TRAINING) | verb_words(HELD_OUT)
+    assert vocabulary_words() <= set(vocab.tokens)  # beyond the 10 most frequent: every verb of the examples
 
 
 def test_verb_opinions_go_up_to_nine():

@@ -161,7 +161,7 @@ def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str
     if vocab is None:
         keep = labelled_words(splits["train"], tokenized["train"]) if config.labelled_words else set()
         if config.verb_opinions:
-            keep |= verb_opinions.verb_words()
+            keep |= verb_opinions.vocabulary_words()
         vocab = Vocabulary.build(tokenized["train"], config.num_words, keep)
     encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name],
                                     scoring=name != "train", targets=splits[name].targets) for name in splits}

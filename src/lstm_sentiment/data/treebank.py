@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import UserError
 from .composition import composed_examples
 from .negation import negated_examples
-from .verb_opinions import verb_examples
+from .verb_opinions import training_examples as verb_examples
 from .wordings import WORDINGS
 
 SPLIT_FILES = {"train": "train.txt", "validation": "dev.txt", "test": "test.txt"}

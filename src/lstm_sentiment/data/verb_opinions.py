@@ -7,16 +7,18 @@ almost no first-person verb phrases ("I liked it": 22 of 8,544 training sentence
 never sees "didn't" reverse a verb of liking: "I didn't despise the sequel" read as negative. The verbs here are
 written for this module from English, deliberately none of the `check` suite's (love, like, enjoy, adore, admire,
 appreciate, hate, dislike, despise, loathe, detest), nor the verbs its idiom templates and README's examples use
-(recommend, praise): the suite then measures whether the operator transfers to verbs never composed in training. Objects are the subjects of the training trees' opinions ("the acting") and
-"it"; validation sets use the dev trees' subjects with other verbs and other wordings (HELD_OUT), and tests never
-read either. Targets follow composition.py: kept three quarters of the way out, reversed by negation_strength.
+(recommend, praise): the suite then measures whether the operator transfers to verbs never composed in training. Held-out verbs ("prize", "deride") appear in training only stated ("I prized
+the acting."), as `check`'s verbs appear in IMDb, so that validation rows can measure the same transfer: from a
+verb whose side a model knows to its negation, embedding or contrast. Objects are the subjects of the training
+trees' opinions ("the acting") and "it"; validation sets use the dev trees' subjects, with the training verbs,
+the held-out verbs, and the held-out verbs in held-out wordings (HELD_OUT); tests never read any of them. Targets follow composition.py: kept three quarters of the way out, reversed by negation_strength.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .composition import Effect, effect_target, neutral_asides, opinions
@@ -81,7 +83,8 @@ TRAINING = VerbWordings(
             "I could not {b} {o} more."),
     composition=TRAINING_COMPOSITION)
 
-# validation only: no verb and no wording in common with TRAINING (tests/test_verb_opinions.py checks)
+# no verb and no wording in common with TRAINING (tests/test_verb_opinions.py checks): its verbs are stated in
+# training examples but composed only in validation sets, its wordings only in validation sets
 HELD_OUT = VerbWordings(
     positive=_verbs(4, "prize/prized esteem/esteemed") + _verbs(3, "salute/saluted embrace/embraced "
                                                                      "champion/championed laud/lauded"),
@@ -100,6 +103,8 @@ HELD_OUT = VerbWordings(
     yes=("Of course.", "Oh yes."),
     idioms=("I cannot {b} {o} too much.", "I can't {b} {o} too highly."),
     composition=HELD_OUT_COMPOSITION)
+# the held-out verbs in the training wordings: training states them, validation composes them
+NEW_VERBS = replace(TRAINING, positive=HELD_OUT.positive, negative=HELD_OUT.negative)
 
 
 @dataclass(frozen=True)
@@ -212,12 +217,26 @@ def verb_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.
                         yield text, effect_target(verb.label, effect, strength), name
 
 
+def training_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.5
+                      ) -> Iterator[tuple[str, float, str]]:
+    """data.verb_opinions' examples: per_pair constructions of the training verbs with every object, then every
+    held-out verb with every object stated once (so that validation can compose verbs known only as statements)."""
+    yield from verb_examples(trees, per_pair, strength)
+    stated = VERB_CONSTRUCTIONS["stated verb"]
+    for verb in NEW_VERBS.positive + NEW_VERBS.negative:
+        for target_object in verb_objects(trees):
+            opinion = VerbOpinion(verb, target_object)
+            text, effect = stated(opinion, verb, "", zlib.crc32(opinion.clause.encode()), NEW_VERBS)
+            yield text, effect_target(verb.label, effect, strength), "stated verb"
+
+
 def verb_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, int]]]:
     """Validation sets from (dev) trees: every construction of every verb-object pair, in the training verbs and
-    wordings ('verb: <construction>') and in the held-out ones ('..., new verbs and wordings'); (text, label)."""
+    wordings ('verb: <construction>'), the held-out verbs in training wordings ('..., new verbs') and in held-out
+    ones ('..., new verbs and wordings'); (text, label)."""
     sets: dict[str, list[tuple[str, int]]] = {}
     seen: set[str] = set()
-    for words, suffix in ((TRAINING, ""), (HELD_OUT, ", new verbs and wordings")):
+    for words, suffix in ((TRAINING, ""), (NEW_VERBS, ", new verbs"), (HELD_OUT, ", new verbs and wordings")):
         for text, target, name in verb_examples(trees, len(VERB_CONSTRUCTIONS), words=words):
             if text not in seen:
                 seen.add(text)
@@ -226,5 +245,10 @@ def verb_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, int]]]:
 
 
 def verb_words(words: VerbWordings = TRAINING) -> set[str]:
-    """Every form of every verb: data.verb_opinions keeps them in the vocabulary (most are rare in IMDb)."""
+    """Every form of every verb of `words`."""
     return {form for verb in words.positive + words.negative for form in (verb.base, verb.past)}
+
+
+def vocabulary_words() -> set[str]:
+    """What data.verb_opinions keeps in the vocabulary: every verb its examples use (most are rare in IMDb)."""
+    return verb_words(TRAINING) | verb_words(HELD_OUT)
