@@ -134,9 +134,11 @@ VerbConstruction = Callable[[VerbOpinion, Verb, str, int, VerbWordings], "tuple[
 
 
 def _stated(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
-    if choice % 2:
-        return f"I {_pick(words.adverbs, choice // 2)} {opinion.verb.past} {opinion.object}.", "kept"
-    return f"{opinion.clause}.", "kept"
+    """In the past or the present ("I cherished it", "I cherish it"), with a degree adverb or without."""
+    verb = opinion.verb.past if choice % 2 else opinion.verb.base
+    if choice // 2 % 2:
+        return f"I {_pick(words.adverbs, choice // 4)} {verb} {opinion.object}.", "kept"
+    return f"I {verb} {opinion.object}.", "kept"
 
 
 def _negated(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
@@ -220,14 +222,17 @@ def verb_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.
 def training_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.5
                       ) -> Iterator[tuple[str, float, str]]:
     """data.verb_opinions' examples: per_pair constructions of the training verbs with every object, then every
-    held-out verb with every object stated once (so that validation can compose verbs known only as statements)."""
+    held-out verb with every object stated twice, in the past and the present (so that validation can compose
+    verbs known only as statements, in either form)."""
     yield from verb_examples(trees, per_pair, strength)
     stated = VERB_CONSTRUCTIONS["stated verb"]
     for verb in NEW_VERBS.positive + NEW_VERBS.negative:
         for target_object in verb_objects(trees):
             opinion = VerbOpinion(verb, target_object)
-            text, effect = stated(opinion, verb, "", zlib.crc32(opinion.clause.encode()), NEW_VERBS)
-            yield text, effect_target(verb.label, effect, strength), "stated verb"
+            choice = zlib.crc32(opinion.clause.encode())
+            for tense in (0, 1):  # an even choice states the base form, an odd one the past
+                text, effect = stated(opinion, verb, "", 2 * (choice // 2) + tense, NEW_VERBS)
+                yield text, effect_target(verb.label, effect, strength), "stated verb"
 
 
 def verb_sets(trees: list[list[Phrase]]) -> dict[str, list[tuple[str, int]]]:
