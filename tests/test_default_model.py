@@ -53,14 +53,16 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert metrics["split"] == "test" and metrics["accuracy"] == metrics["test_sets"]["imdb"]
     assert 0.5 < metrics["test_sets"]["sst2"] <= 1 and 0 <= metrics["check"]["mft_pass_rate"] <= 1
     config = json.loads((default_model_dir() / "config.json").read_text())
-    # written at format 9; later formats read it with the keys added since at their defaults
-    assert config["format_version"] == 9 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
+    # written at format 10; later formats read it with the keys added since at their defaults
+    assert config["format_version"] == 10 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
     assert config["data"]["negations"] == metrics["negations"] == 3
     assert config["data"]["compositions"] == metrics["compositions"] == 7 and config["data"]["balance_compositions"]
     assert config["data"]["negation_strength"] == metrics["negation_strength"] == 1.0
     # the treebank's one-word labelled phrases joined the vocabulary beyond the 5,000 most frequent words
     assert config["data"]["labelled_words"] is metrics["labelled_words"] is True
     assert config["vocab_size"] > config["data"]["num_words"] == 5000
+    # first-person verb opinions ("I didn't cherish it") in four constructions per verb and object
+    assert config["data"]["verb_opinions"] == metrics["verb_opinions"] == 4
 
 
 def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
@@ -69,9 +71,9 @@ def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
     assert load_model().ngram is not None
 
 
-# issue 22's sentences that this model gets right (a regression guard: "I can't praise it enough." it still
-# gets wrong, 0.37, and is left out rather than asserted)
-NEGATIONS = {"Not bad at all.": "positive", "Not boring for a second.": "positive",
+# issue 22's sentences, all six of which this model gets right (a regression guard; "I can't praise it enough."
+# is the narrowest, 0.56: the model before it read 0.37; "praise" is not among data.verb_opinions' verbs)
+NEGATIONS = {"Not bad at all.": "positive", "I can't praise it enough.": "positive", "Not boring for a second.": "positive",
              "I expected the sequel to be awful, but it wasn't.": "positive",
              "This was not good at all.": "negative", "The lead isn't charming.": "negative"}
 
@@ -83,4 +85,6 @@ def test_the_shipped_model_reads_these_negations_the_right_way():
 def test_rare_opinion_words_have_their_own_embedding():
     """Words the treebank labels on their own but IMDb uses too rarely for the 5,000 most frequent."""
     tokens = json.loads((default_model_dir() / "vocab.json").read_text())["tokens"]
-    assert {"loathe", "cherish"} <= set(tokens[5000:])
+    assert "loathe" in tokens[5000:]
+    # data.verb_opinions' verbs are in it too ("cherish" is now frequent enough to rank among the 5,000)
+    assert {"abhorred", "prized", "cherish"} <= set(tokens)
