@@ -133,7 +133,7 @@ def _sentence(text: str) -> str:
 VerbConstruction = Callable[[VerbOpinion, Verb, str, int, VerbWordings], "tuple[str, Effect] | None"]
 
 
-def _stated(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _stated(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings) -> tuple[str, Effect]:
     """In the past or the present ("I cherished it", "I cherish it"), with a degree adverb or without."""
     verb = opinion.verb.past if choice % 2 else opinion.verb.base
     if choice // 2 % 2:
@@ -141,45 +141,49 @@ def _stated(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words:
     return f"I {verb} {opinion.object}.", "kept"
 
 
-def _negated(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _negated(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings) -> tuple[str, Effect]:
     return f"{opinion.negated_clause(words, choice)}.", "reversed"
 
 
-def _embedded(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _embedded(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings
+              ) -> tuple[str, Effect]:
     return _sentence(f"{_pick(words.composition.embedders, choice)} {opinion.clause}."), "reversed"
 
 
-def _double(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _double(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings) -> tuple[str, Effect]:
     clause = opinion.negated_clause(words, choice // len(words.composition.embedders))
     return _sentence(f"{_pick(words.composition.embedders, choice)} {clause}."), "double"
 
 
-def _aside(opinion: VerbOpinion, _other: Verb, aside: str, choice: int, words: VerbWordings):
+def _aside(opinion: VerbOpinion, _other: Verb, aside: str, choice: int, words: VerbWordings) -> tuple[str, Effect]:
     return _sentence(f"{_pick(words.composition.interrupted, choice)}, {aside}, that {opinion.clause}."), "reversed"
 
 
-def _contrast(opinion: VerbOpinion, other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _contrast(opinion: VerbOpinion, other: Verb, _aside: str, choice: int, words: VerbWordings) -> tuple[str, Effect]:
     template = _pick(words.contrasts, choice)
     text = template.format(w=_pick(words.others, choice // len(words.contrasts)), a=other.past, A=other.base,
                            b=opinion.verb.past, B=opinion.verb.base, o=opinion.object)
     return _sentence(text), "kept"
 
 
-def _expectation(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _expectation(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings
+                 ) -> tuple[str, Effect]:
     lead = _pick(words.expectations, choice).format(b=opinion.verb.base)
     if choice // len(words.expectations) % 2:
         return f"{lead} {opinion.object}, {_pick(words.confirmed, choice)}", "kept"
     return f"{lead} {opinion.object}, {_pick(words.denied, choice)}", "reversed"
 
 
-def _question(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _question(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings
+              ) -> tuple[str, Effect]:
     question = _sentence(f"{_pick(words.questions, choice).format(b=opinion.verb.base)} {opinion.object}?")
     if choice // len(words.questions) % 2:
         return f"{question} {_pick(words.yes, choice)}", "kept"
     return f"{question} {_pick(words.no, choice)}", "reversed"
 
 
-def _idiom(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings):
+def _idiom(opinion: VerbOpinion, _other: Verb, _aside: str, choice: int, words: VerbWordings
+           ) -> tuple[str, Effect] | None:
     if opinion.verb.label <= 2:
         return None  # "I can't resent it enough" is not an idiom of English
     return _pick(words.idioms, choice).format(b=opinion.verb.base, o=opinion.object), "kept"
