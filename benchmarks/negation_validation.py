@@ -14,7 +14,8 @@ rows measure whether it learned the construction, not the phrase; the rows ", ne
 constructions with wordings no training example uses (data/wordings.py: HELD_OUT), so they measure whether it learned
 the construction rather than its training phrases. Last, data/verb_opinions.py's first-person verb constructions
 ("I didn't cherish the plot") with the dev trees' subjects as objects: 'verb: ...' in the training verbs and
-wordings, 'verb: ..., new verbs and wordings' in held-out ones. The test trees are never read.
+wordings, 'verb: ..., new verbs' with verbs that training only states, in the training wordings, and
+'verb: ..., new verbs and wordings' with those verbs in held-out wordings. The test trees are never read.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .composition import Effect, effect_target, neutral_asides, opinions
+from .composition import Effect, _pick, _sentence, effect_target, neutral_asides, opinions
 from .wordings import HELD_OUT as HELD_OUT_COMPOSITION
 from .wordings import TRAINING as TRAINING_COMPOSITION
 from .wordings import Wordings
@@ -116,17 +116,14 @@ class VerbOpinion:
     def clause(self) -> str:
         return f"I {self.verb.past} {self.object}"
 
+    @property
+    def choice(self) -> int:
+        """The hash that picks this opinion's constructions, wordings, opposite verb and aside."""
+        return zlib.crc32(self.clause.encode())
+
     def negated_clause(self, words: VerbWordings, choice: int) -> str:
         negated = _pick(words.negated, choice).format(b=self.verb.base, p=self.verb.past)
         return f"I {negated} {self.object}"
-
-
-def _pick(options: tuple[str, ...], choice: int) -> str:
-    return options[choice % len(options)]
-
-
-def _sentence(text: str) -> str:
-    return text[0].upper() + text[1:]
 
 
 # (opinion, an opposite verb, an aside, a choice, the wordings) -> (text, effect), or None where it does not fit
@@ -208,12 +205,12 @@ def verb_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.
     asides = neutral_asides(trees)
     if not asides:
         return
-    families = list(VERB_CONSTRUCTIONS.items())
+    families, objects = list(VERB_CONSTRUCTIONS.items()), verb_objects(trees)
     for verbs, opposite in ((words.positive, words.negative), (words.negative, words.positive)):
         for verb in verbs:
-            for target_object in verb_objects(trees):
+            for target_object in objects:
                 opinion = VerbOpinion(verb, target_object)
-                choice = zlib.crc32(opinion.clause.encode())
+                choice = opinion.choice
                 for index in range(per_pair):
                     name, construct = families[(choice + index) % len(families)]
                     other = opposite[(choice // 7 + index) % len(opposite)]
@@ -229,13 +226,12 @@ def training_examples(trees: list[list[Phrase]], per_pair: int, strength: float 
     held-out verb with every object stated twice, in the past and the present (so that validation can compose
     verbs known only as statements, in either form)."""
     yield from verb_examples(trees, per_pair, strength)
-    stated = VERB_CONSTRUCTIONS["stated verb"]
+    stated, objects = VERB_CONSTRUCTIONS["stated verb"], verb_objects(trees)
     for verb in NEW_VERBS.positive + NEW_VERBS.negative:
-        for target_object in verb_objects(trees):
+        for target_object in objects:
             opinion = VerbOpinion(verb, target_object)
-            choice = zlib.crc32(opinion.clause.encode())
             for tense in (0, 1):  # an even choice states the base form, an odd one the past
-                text, effect = stated(opinion, verb, "", 2 * (choice // 2) + tense, NEW_VERBS)
+                text, effect = stated(opinion, verb, "", 2 * (opinion.choice // 2) + tense, NEW_VERBS)
                 yield text, effect_target(verb.label, effect, strength), "stated verb"
 
 
