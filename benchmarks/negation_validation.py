@@ -12,29 +12,53 @@ negation, an aside between, double negation, expectations, answered questions, c
 trees' opinions: a model trained with data.compositions saw the same wordings with other opinions, so these
 rows measure whether it learned the construction, not the phrase; the rows ", new wordings" fill the same
 constructions with wordings no training example uses (data/wordings.py: HELD_OUT), so they measure whether it learned
-the construction rather than its training phrases. Last, data/verb_opinions.py's first-person verb constructions
+the construction rather than its training phrases. Then data/verb_opinions.py's first-person verb constructions
 ("I didn't cherish the plot") with the dev trees' subjects as objects: 'verb: ...' in the training verbs and
 wordings, 'verb: ..., new verbs' with verbs that training only states, in the training wordings, and
-'verb: ..., new verbs and wordings' with those verbs in held-out wordings. The test trees are never read.
+'verb: ..., new verbs and wordings' with those verbs in held-out wordings. Last, the dev trees' clear one-word
+phrases whose word no training tree uses ("dev-tree words no training tree uses"), scored alone: word knowledge
+the treebank did not give (IMDb's, or a vocabulary alias's: data.word_aliases). The test trees are never read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from lstm_sentiment.data.composition import construction_sets
+from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.data.treebank import read_trees, split_texts
 from lstm_sentiment.data.verb_opinions import verb_sets
 from lstm_sentiment.predict import load_model, resolve_model_dir
 
 
+_LEAF = re.compile(r"\((\d) ([^()\s]+)\)")
+
+
 def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
-    """The construction sets of the dev trees (data/composition.py's construction_sets), then its verb sets."""
-    where, lines = split_texts(sst)["validation"]
+    """The construction sets of the dev trees (data/composition.py's construction_sets), its verb sets, and its
+    words that the training trees never use."""
+    texts = split_texts(sst)
+    where, lines = texts["validation"]
     trees = list(read_trees(iter(lines), where))
-    return {**construction_sets(trees, limits=True), **verb_sets(trees)}
+    return {**construction_sets(trees, limits=True), **verb_sets(trees),
+            "dev-tree words no training tree uses": unseen_words(texts["train"][1], lines)}
+
+
+def unseen_words(train_lines: list[str], dev_lines: list[str]) -> list[tuple[str, int]]:
+    """Each one-word dev phrase with a clear label (0-1 or 3-4) whose word no training tree contains, scored
+    alone: what a model knows of words the treebank never taught it (from IMDb, or through an alias; an
+    unknown word scores as <unk>). A word the dev trees label both ways is left out."""
+    seen = {word for line in train_lines for _, leaf in _LEAF.findall(line) for word in tokenize(leaf)}
+    labels: dict[str, set[int]] = {}
+    for line in dev_lines:
+        for label, leaf in _LEAF.findall(line):
+            words = tokenize(leaf)
+            if len(words) == 1 and label != "2" and words[0] not in seen:
+                labels.setdefault(words[0], set()).add(int(label >= "3"))
+    return [(word, next(iter(found))) for word, found in sorted(labels.items()) if len(found) == 1]
 
 
 def main() -> None:

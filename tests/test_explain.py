@@ -13,6 +13,7 @@ import torch
 from conftest import TINY_CONFIG, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.explain import explain, integrated_gradients, occlusion, visible_tokens
+from lstm_sentiment.explain_view import contribution_spans
 from lstm_sentiment.predict import load_model
 
 JSON_KEYS = {"tokens", "forget", "input", "output", "cell_norm", "running_probability", "contributions", "label",
@@ -83,6 +84,17 @@ def test_unknown_words_and_truncation_are_reported(predictor):
     assert len(result.tokens) == maxlen and result.truncated_tokens == 61 - maxlen
     assert result.truncated_side == "start" and result.tokens[-1] == "good"  # "pre" truncation keeps the end
     assert result.unknown[result.tokens.index("zzzunseenword")]
+
+
+def test_aliased_words_are_reported_and_read_as_their_token(predictor):
+    aliased = copy.copy(predictor)
+    known = predictor.vocab.tokens[5]
+    aliased.vocab = predictor.vocab.with_aliases({"zzzalias": known})
+    result = explain(aliased, "the zzzalias plot")
+    assert result.read_as == {"zzzalias": known} and not any(result.unknown)
+    assert result.probability == pytest.approx(explain(predictor, f"the {known} plot").probability, abs=1e-6)
+    assert f"(read as {known})" in contribution_spans(result)
+    assert explain(predictor, "the zzzalias plot").read_as == {}
 
 
 def test_explanations_and_predictions_read_eval_maxlen_tokens(predictor):

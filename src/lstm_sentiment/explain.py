@@ -42,6 +42,8 @@ class Explanation:
     lstm_probability: float = 0.0  # the LSTM's alone (= probability without an n-gram member)
     # the n-gram member's largest shares of the combined logit, [{"ngram": "not bad", "contribution": 0.8}, ...]
     ngram_contributions: list[dict] = field(default_factory=list)
+    # words outside the vocabulary that the model read as a word inside it (its aliases), {"despise": "dislike"}
+    read_as: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -160,4 +162,5 @@ def explain(predictor: Predictor, text: str, method: str = "integrated-gradients
         contributions=contributions, label=LABEL_NAMES[int(probability >= 0.5)],
         probability=probability, method=method, truncated_tokens=cut,
         truncated_side="start" if predictor.config.data.truncating == "pre" else "end", lstm_probability=running[-1],
-        ngram_contributions=ngram_contributions)
+        ngram_contributions=ngram_contributions,
+        read_as={token: predictor.vocab.aliases[token] for token in tokens if token in predictor.vocab.aliases})

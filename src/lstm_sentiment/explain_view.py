@@ -79,7 +79,8 @@ def contribution_spans(explanation: Explanation) -> str:
     scale = max((abs(c) for c in explanation.contributions), default=1.0)
     spans = []
     for token, contribution, unknown in zip(explanation.tokens, explanation.contributions, explanation.unknown):
-        note = " (unknown word: read as &lt;unk&gt;)" if unknown else ""
+        alias = explanation.read_as.get(token)
+        note = " (unknown word: read as &lt;unk&gt;)" if unknown else f" (read as {html.escape(alias)})" if alias else ""
         decoration = "text-decoration: underline dotted;" if unknown else ""
         spans.append(f'<span style="background:{contribution_colour(contribution, scale)};{decoration}" '
                      f'title="{contribution:+.3f}{note}">{html.escape(token)}</span>')

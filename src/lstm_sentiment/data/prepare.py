@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from ..config import DataConfig
 from ..errors import UserError
-from . import composition, negation, verb_opinions, wordings
+from . import aliases, composition, negation, verb_opinions, wordings
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
 from .text import TOKENIZER_VERSION, tokenize, word_count
@@ -154,20 +154,26 @@ def encode_reviews(texts: list[str], labels: list[int], vocab: Vocabulary, confi
 
 
 def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str] | None = None,
-            vocab: Vocabulary | None = None) -> tuple[Vocabulary, dict[str, EncodedSplit], np.ndarray | None]:
-    """The vocabulary comes from the training split only (unless given: a pretrained model's); unlabelled texts
-    (if given) are encoded with it."""
+            vocab: Vocabulary | None = None,
+            flatten: bool = True) -> tuple[Vocabulary, dict[str, EncodedSplit], np.ndarray | None]:
+    """The vocabulary comes from the training split only (unless given: a pretrained model's), its aliases
+    (data.word_aliases) from the training split and the unlabelled texts; with `flatten`, the training split and
+    the unlabelled texts (if given) are also encoded in full, for word vectors."""
     tokenized = {name: [tokenize(t) for t in reviews.texts] for name, reviews in splits.items()}
+    unlabelled_tokens = [tokenize(t) for t in unlabelled] if unlabelled is not None else []
     if vocab is None:
         keep = labelled_words(splits["train"], tokenized["train"]) if config.labelled_words else set()
         if config.verb_opinions:
             keep |= verb_opinions.vocabulary_words()
         vocab = Vocabulary.build(tokenized["train"], config.num_words, keep)
+        if config.word_aliases != "none":
+            vocab = vocab.with_aliases(aliases.build_aliases(tokenized["train"] + unlabelled_tokens, vocab,
+                                                             config.word_aliases))
     encoded = {name: encode_reviews(splits[name].texts, splits[name].labels, vocab, config, tokenized[name],
                                     scoring=name != "train", targets=splits[name].targets) for name in splits}
     flat = None
-    if unlabelled is not None:
-        flat = flatten_documents(tokenized["train"] + [tokenize(t) for t in unlabelled], vocab)
+    if unlabelled is not None and flatten:
+        flat = flatten_documents(tokenized["train"] + unlabelled_tokens, vocab)
     return vocab, encoded, flat
 
 
@@ -182,9 +188,10 @@ def labelled_words(train: Reviews, tokenized: list[list[str]]) -> set[str]:
 
 def rules_digest() -> str:
     """The source of the modules that write training examples of their own (negation.py, composition.py and its
-    wordings, verb_opinions.py): a change to their rules must not reuse tensors the old rules made."""
+    wordings, verb_opinions.py) or choose how words are read (aliases.py): a change to their rules must not reuse
+    tensors the old rules made."""
     digest = hashlib.sha256()
-    for module in (negation, composition, wordings, verb_opinions):
+    for module in (negation, composition, wordings, verb_opinions, aliases):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -212,10 +219,13 @@ def load_prepared(data_path: Path, config: DataConfig, limit: int | None = None,
             return prepared
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never trusted
             shutil.rmtree(folder, ignore_errors=True)
-    corpus = load_corpus(data_path, include_unsup=unlabelled, skip_bad_rows=skip_bad_rows,
+    # word aliases are chosen from the unlabelled reviews too (when the source has them), never encoded
+    with_aliases = config.word_aliases != "none" and vocab is None
+    corpus = load_corpus(data_path, include_unsup=unlabelled or with_aliases, skip_bad_rows=skip_bad_rows,
                          treebank=TreebankOptions.of(config))
     unsup = corpus.unsup.texts[:limit] if limit is not None else corpus.unsup.texts  # --limit: small trials
-    vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config, unsup if unlabelled else None, vocab)
+    vocab, encoded, flat = prepare(split_corpus(corpus, config, limit), config,
+                                   unsup if unlabelled or with_aliases else None, vocab, flatten=unlabelled)
     if use_cache:
         _write_cache(folder, vocab, encoded, flat)
     return PreparedData(vocab, encoded, str(data_path), flat)

@@ -1,10 +1,11 @@
-"""The vocabulary: the most frequent training words plus padding and out-of-vocabulary ids, saved as JSON."""
+"""The vocabulary: the most frequent training words plus padding and out-of-vocabulary ids, and optionally aliases
+(words outside it read as a word inside it, data/aliases.py), saved as JSON."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +16,30 @@ from .text import TOKENIZER_VERSION, tokenize
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
-VOCAB_FORMAT_VERSION = 1
+# 2: adds `aliases`; a file without them is still written as format 1, which every version reads the same way
+VOCAB_FORMAT_VERSION = 2
 
 
 class Vocabulary:
-    """Token <-> id mapping; ids 0 and 1 are padding and unknown, so `size` counts them."""
+    """Token <-> id mapping; ids 0 and 1 are padding and unknown, so `size` counts them. `aliases` map words
+    outside the vocabulary to a token's id when encoding; they add no id."""
 
-    def __init__(self, tokens: Sequence[str]):
+    def __init__(self, tokens: Sequence[str], aliases: Mapping[str, str] | None = None):
         if list(tokens[:2]) != [PAD, UNK]:
             raise ValueError("a vocabulary starts with <pad> and <unk>")
         self.tokens = list(tokens)
         self.index = {token: i for i, token in enumerate(self.tokens)}
+        self.aliases = dict(aliases or {})
+        self._lookup = self.index
+        if self.aliases:
+            wrong = next((word for word, token in self.aliases.items()
+                          if word in self.index or token not in self.index or token in (PAD, UNK)), None)
+            if wrong is not None:
+                raise ValueError(f"alias {wrong!r} must be a word outside the vocabulary naming a word inside it")
+            self._lookup = {**{word: self.index[token] for word, token in self.aliases.items()}, **self.index}
+
+    def with_aliases(self, aliases: Mapping[str, str]) -> Vocabulary:
+        return Vocabulary(self.tokens, aliases)
 
     @property
     def size(self) -> int:
@@ -45,14 +59,17 @@ class Vocabulary:
         return cls([PAD, UNK] + words + extra)
 
     def encode(self, tokens: list[str]) -> list[int]:
-        get = self.index.get
+        get = self._lookup.get
         return [get(token, UNK_ID) for token in tokens]
 
     def encode_text(self, text: str) -> list[int]:
         return self.encode(tokenize(text))
 
     def to_json(self) -> dict:
-        return {"format_version": VOCAB_FORMAT_VERSION, "tokenizer_version": TOKENIZER_VERSION, "tokens": self.tokens}
+        if not self.aliases:  # byte for byte what versions before aliases wrote and read
+            return {"format_version": 1, "tokenizer_version": TOKENIZER_VERSION, "tokens": self.tokens}
+        return {"format_version": VOCAB_FORMAT_VERSION, "tokenizer_version": TOKENIZER_VERSION, "tokens": self.tokens,
+                "aliases": dict(sorted(self.aliases.items()))}
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
@@ -74,8 +91,11 @@ class Vocabulary:
         if len(set(tokens)) != len(tokens):
             duplicate = next(token for token, count in Counter(tokens).items() if count > 1)
             raise UserError(f"{path}: token {duplicate!r} appears more than once")
+        aliases = raw.get("aliases", {})
+        if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+            raise UserError(f"{path}: `aliases` must map words to vocabulary tokens (strings to strings)")
         try:
-            return cls(tokens)
+            return cls(tokens, aliases)
         except ValueError as exc:
             raise UserError(f"{path}: {exc}") from None
 

@@ -49,6 +49,8 @@ class ExplainResponse(BaseModel):
     lstm_probability: float = Field(description="the LSTM's P(positive) alone (= probability without an n-gram member)")
     ngram_contributions: list[NgramContribution] = Field(
         default_factory=list, description="the n-gram member's largest shares of the logit; empty without one")
+    read_as: dict[str, str] = Field(
+        default_factory=dict, description="words outside the vocabulary read as a word inside it (its aliases)")
 
 
 class ErrorResponse(BaseModel):
