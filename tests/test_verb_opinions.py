@@ -5,6 +5,7 @@ read."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib import resources
 
 import pytest
@@ -16,9 +17,11 @@ from lstm_sentiment.data.prepare import prepare
 from lstm_sentiment.data.sources import load_corpus
 from lstm_sentiment.data.treebank import TreebankOptions
 from lstm_sentiment.data.verb_opinions import (
+    EXTENDED,
     HELD_OUT,
     TRAINING,
     VERB_CONSTRUCTIONS,
+    training_examples,
     verb_examples,
     verb_objects,
     verb_sets,
@@ -98,8 +101,8 @@ def test_no_verb_is_the_behaviour_suites_and_held_out_shares_nothing_with_traini
     lexicon = json.loads(resources.files("lstm_sentiment.behaviour").joinpath("lexicon.json").read_text())
     suite_verbs = {word for key in ("pos_verb", "pos_verb_past", "neg_verb", "neg_verb_past") for word in lexicon[key]}
     suite_verbs |= {"recommend", "recommended", "praise", "praised"}  # its idioms' and the README examples' verbs
-    assert not (verb_words(TRAINING) | verb_words(HELD_OUT)) & suite_verbs
-    assert not verb_words(TRAINING) & verb_words(HELD_OUT)
+    assert not (verb_words(EXTENDED) | verb_words(HELD_OUT)) & suite_verbs
+    assert not verb_words(EXTENDED) & verb_words(HELD_OUT)
     for field in TRAINING.__dataclass_fields__:
         if field not in ("positive", "negative", "composition"):
             assert not set(getattr(TRAINING, field)) & set(getattr(HELD_OUT, field)), field
@@ -144,3 +147,21 @@ def test_verb_opinions_go_up_to_nine():
     DataConfig(verb_opinions=9).validate()
     with pytest.raises(UserError, match="data.verb_opinions"):
         DataConfig(verb_opinions=10).validate()
+
+
+def test_the_extended_lexicon_adds_verbs_to_the_same_wordings(tmp_path):
+    assert EXTENDED.positive[:len(TRAINING.positive)] == TRAINING.positive
+    assert len(EXTENDED.positive) == len(EXTENDED.negative) == 2 * len(TRAINING.positive)
+    assert {verb.label for verb in EXTENDED.positive} <= {3, 4} and {verb.label for verb in EXTENDED.negative} <= {0, 1}
+    assert replace(EXTENDED, positive=TRAINING.positive, negative=TRAINING.negative) == TRAINING
+    source = trees(*SOURCE)
+    standard = {text for text, _, _ in training_examples(source, 4)}
+    extended = {text for text, _, _ in training_examples(source, 4, lexicon="extended")}
+    assert extended != standard and len(extended) > 1.5 * len(standard)
+    assert {t for t in standard if " prize" in t} == {t for t in extended if " prize" in t}  # held-out: the same
+    added = extended - standard
+    assert any(" revered " in text for text in added) and any(" belittle" in text for text in added)
+    assert vocabulary_words("extended") == verb_words(EXTENDED) | verb_words(HELD_OUT)
+    assert TreebankOptions.of(DataConfig(verb_opinions=2, verb_lexicon="extended")).verb_lexicon == "extended"
+    with pytest.raises(UserError, match="data.verb_lexicon"):
+        DataConfig(verb_lexicon="huge").validate()

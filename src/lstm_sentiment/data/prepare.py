@@ -164,7 +164,7 @@ def prepare(splits: dict[str, Reviews], config: DataConfig, unlabelled: list[str
     if vocab is None:
         keep = labelled_words(splits["train"], tokenized["train"]) if config.labelled_words else set()
         if config.verb_opinions:
-            keep |= verb_opinions.vocabulary_words()
+            keep |= verb_opinions.vocabulary_words(config.verb_lexicon)
         vocab = Vocabulary.build(tokenized["train"], config.num_words, keep)
         if config.word_aliases != "none":
             vocab = vocab.with_aliases(aliases.build_aliases(tokenized["train"] + unlabelled_tokens, vocab,

@@ -38,13 +38,14 @@ class TreebankOptions:
     negation_strength: float = 0.5  # distance from neutral a negated opinion keeps, mirrored (negation.py)
     composition_wordings: str = "standard"  # wordings.WORDINGS
     verb_opinions: int = 0  # constructions per verb and object (verb_opinions.py)
+    verb_lexicon: str = "standard"  # verb_opinions.LEXICONS
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
         """From a DataConfig."""
         return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions,
                    config.balance_compositions, config.negation_strength, config.composition_wordings,
-                   config.verb_opinions)
+                   config.verb_opinions, config.verb_lexicon)
 
 
 SENTENCES_ONLY = TreebankOptions()  # the treebank as SST-2: its sentences, nothing added
@@ -200,6 +201,7 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
                                                  options.negation_strength, WORDINGS[options.composition_wordings]):
             add(text, target)
     if options.verb_opinions:
-        for text, target, _ in verb_examples(trees, options.verb_opinions, options.negation_strength):
+        for text, target, _ in verb_examples(trees, options.verb_opinions, options.negation_strength,
+                                                options.verb_lexicon):
             add(text, target)
     return examples

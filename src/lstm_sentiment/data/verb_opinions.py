@@ -83,6 +83,19 @@ TRAINING = VerbWordings(
             "I could not {b} {o} more."),
     composition=TRAINING_COMPOSITION)
 
+# data.verb_lexicon = "extended": the same wordings with twice the verbs (still none of `check`'s, of
+# HELD_OUT's, nor "recommend" and "praise"): more verbs per construction, so that the construction, not the 24
+# verbs, decides (data.verb_opinions = 9 showed that more examples of the same verbs teach the verbs)
+EXTENDED = replace(
+    TRAINING,
+    positive=TRAINING.positive + _verbs(4, "revere/revered worship/worshipped")
+    + _verbs(3, "extol/extolled hail/hailed acclaim/acclaimed cheer/cheered compliment/complimented "
+                "glorify/glorified fancy/fancied favour/favoured support/supported trust/trusted"),
+    negative=TRAINING.negative + _verbs(0, "trash/trashed lambast/lambasted")
+    + _verbs(1, "denounce/denounced criticise/criticised slam/slammed pan/panned shun/shunned reject/rejected "
+                "curse/cursed blame/blamed spurn/spurned belittle/belittled"))
+LEXICONS = {"standard": TRAINING, "extended": EXTENDED}
+
 # no verb and no wording in common with TRAINING (tests/test_verb_opinions.py checks): its verbs are stated in
 # training examples but composed only in validation sets, its wordings only in validation sets
 HELD_OUT = VerbWordings(
@@ -220,12 +233,12 @@ def verb_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.
                         yield text, effect_target(verb.label, effect, strength), name
 
 
-def training_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.5
-                      ) -> Iterator[tuple[str, float, str]]:
+def training_examples(trees: list[list[Phrase]], per_pair: int, strength: float = 0.5,
+                      lexicon: str = "standard") -> Iterator[tuple[str, float, str]]:
     """data.verb_opinions' examples: per_pair constructions of the training verbs with every object, then every
     held-out verb with every object stated twice, in the past and the present (so that validation can compose
     verbs known only as statements, in either form)."""
-    yield from verb_examples(trees, per_pair, strength)
+    yield from verb_examples(trees, per_pair, strength, LEXICONS[lexicon])
     stated, objects = VERB_CONSTRUCTIONS["stated verb"], verb_objects(trees)
     for verb in NEW_VERBS.positive + NEW_VERBS.negative:
         for target_object in objects:
@@ -254,6 +267,6 @@ def verb_words(words: VerbWordings = TRAINING) -> set[str]:
     return {form for verb in words.positive + words.negative for form in (verb.base, verb.past)}
 
 
-def vocabulary_words() -> set[str]:
+def vocabulary_words(lexicon: str = "standard") -> set[str]:
     """What data.verb_opinions keeps in the vocabulary: every verb its examples use (most are rare in IMDb)."""
-    return verb_words(TRAINING) | verb_words(HELD_OUT)
+    return verb_words(LEXICONS[lexicon]) | verb_words(HELD_OUT)
