@@ -37,7 +37,8 @@ if [ "${SKIP_TRAIN:-0}" != 1 ]; then
     --set data.compositions="${COMPOSITIONS:-7}" \
     --set data.balance_compositions="${BALANCE_COMPOSITIONS:-true}" --set data.negation_strength="${NEGATION_STRENGTH:-1.0}" \
     --set data.labelled_words="${LABELLED_WORDS:-true}" --set data.verb_opinions="${VERB_OPINIONS:-4}" \
-    --set data.verb_lexicon="${VERB_LEXICON:-standard}" --set data.word_aliases="${WORD_ALIASES:-none}" --set ngram.order="${NGRAM_ORDER:-3}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
+    --set data.verb_lexicon="${VERB_LEXICON:-standard}" --set data.word_aliases="${WORD_ALIASES:-none}" \
+    --set data.lexicon_words="${LEXICON_WORDS:-none}" --set ngram.order="${NGRAM_ORDER:-3}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
 fi
 lstm-sentiment pack --model "$RUN_DIR" --out "$OUT" --dtype float16 --overwrite
 for split in validation test; do
@@ -64,7 +65,7 @@ metrics = {**read("packed-imdb-test.json"), "split": "test",
            **{key: trained[key] for key in ("preset", "best_epoch", "epochs_run", "seconds", "machine", "seed",
                                             "data_sources", "phrases", "negations", "compositions",
                                             "negation_strength", "labelled_words", "composition_wordings",
-                                            "verb_opinions", "verb_lexicon", "word_aliases", "aliases",
+                                            "verb_opinions", "verb_lexicon", "word_aliases", "aliases", "lexicon_words",
                                             "training_examples") if key in trained}}
 (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 print(f"test accuracy: IMDb {metrics['test_sets']['imdb']:.4f}, SST-2 {metrics['test_sets']['sst2']:.4f}; "

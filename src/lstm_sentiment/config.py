@@ -19,13 +19,13 @@ from .errors import UserError
 # carry what scoring needs.
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
 # 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions; 11: data.word_aliases;
-# 12: data.verb_lexicon.
-FORMAT_VERSION = 12
+# 12: data.verb_lexicon. 13: data.lexicon_words.
+FORMAT_VERSION = 13
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
               7: ("data.negation_strength",), 8: ("data.composition_wordings",),
               9: ("data.labelled_words",), 10: ("data.verb_opinions",), 11: ("data.word_aliases",),
-              12: ("data.verb_lexicon",)}
+              12: ("data.verb_lexicon",), 13: ("data.lexicon_words",)}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -85,6 +85,11 @@ class DataConfig:
     verb_opinions: int = 0
     # the verbs of those opinions: "standard" (24, data/verb_opinions.py's TRAINING) or "extended" (48, EXTENDED)
     verb_lexicon: str = "standard"
+    # sentiment treebank sources only: the clear words of a published opinion lexicon that no training tree
+    # holds, as one-word examples (data/lexicon.py; "vader": VADER's 7,500 rated words, `pip install
+    # 'lstm-sentiment[lexicon]'`; "vader-calibrated": each rating's target the training trees' own for the words
+    # they share), or "none"; with labelled_words they join the vocabulary
+    lexicon_words: str = "none"
     # words outside the vocabulary read as a word inside it (data/aliases.py), chosen from the training and
     # unlabelled texts before any label is seen: "stems" (same Snowball stem: "disliked" -> "dislike"),
     # "neighbours" (also the nearest in meaning by PPMI+SVD vectors, for words seen 20 times: "despise" ->
@@ -116,6 +121,8 @@ class DataConfig:
         _check(0 <= self.verb_opinions <= 9,
                "data.verb_opinions must be 0 (none) to 9 (every verb construction for every verb and object)")
         _check(self.verb_lexicon in ("standard", "extended"), "data.verb_lexicon must be 'standard' or 'extended'")
+        _check(self.lexicon_words in ("none", "vader", "vader-calibrated"),
+               "data.lexicon_words must be 'none', 'vader' or 'vader-calibrated'")
         _check(self.word_aliases in ("none", "stems", "neighbours"),
                "data.word_aliases must be 'none', 'stems' or 'neighbours'")
         _check(self.composition_wordings in ("standard", "extended", "idioms"),

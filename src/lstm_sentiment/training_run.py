@@ -262,6 +262,7 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
         "composition_wordings": config.data.composition_wordings,
         "verb_opinions": config.data.verb_opinions,
         "verb_lexicon": config.data.verb_lexicon,
+        "lexicon_words": config.data.lexicon_words,
         "word_aliases": config.data.word_aliases,
         "aliases": len(data.vocab.aliases),  # words outside the vocabulary read as a word inside it
         "training_examples": len(data.splits["train"]),

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from ..config import DataConfig
 from ..errors import UserError
-from . import aliases, composition, negation, verb_opinions, wordings
+from . import aliases, composition, lexicon, negation, verb_opinions, wordings
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
 from .text import TOKENIZER_VERSION, tokenize, word_count
@@ -191,7 +191,7 @@ def rules_digest() -> str:
     wordings, verb_opinions.py) or choose how words are read (aliases.py): a change to their rules must not reuse
     tensors the old rules made."""
     digest = hashlib.sha256()
-    for module in (negation, composition, wordings, verb_opinions, aliases):
+    for module in (negation, composition, wordings, verb_opinions, lexicon, aliases):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:16]
 
