@@ -17,7 +17,6 @@ from importlib import resources
 from ..errors import UserError
 from .text import tokenize
 
-LEXICONS = ("none", "vader", "vader-calibrated")
 # vaderSentiment 3.3.2's vader_lexicon.txt: another file would make other examples under the same settings
 VADER_SHA256 = "1ec9c6e9ee19aade328f8beb393a6afa71a5bb3acf7d3cc22d4ef568df374bf5"
 CLEAR = 1.0  # |mean rating| below this is left out: "fine" (0.8) is too weak to be an opinion on its own
@@ -31,7 +30,7 @@ def vader_ratings() -> dict[str, tuple[float, float]]:
     try:
         raw = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_bytes()
     except ModuleNotFoundError:
-        raise UserError("data.lexicon_words = \"vader\" needs the vaderSentiment package: "
+        raise UserError("data.lexicon_words needs the vaderSentiment package: "
                         "pip install 'lstm-sentiment[lexicon]'") from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != VADER_SHA256:

@@ -40,7 +40,7 @@ class TreebankOptions:
     composition_wordings: str = "standard"  # wordings.WORDINGS
     verb_opinions: int = 0  # constructions per verb and object (verb_opinions.py)
     verb_lexicon: str = "standard"  # verb_opinions.LEXICONS
-    lexicon_words: str = "none"  # lexicon.LEXICONS: an opinion lexicon's words the trees lack
+    lexicon_words: str = "none"  # "vader", "vader-calibrated" (lexicon.py): an opinion lexicon's words the trees lack
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
@@ -206,8 +206,9 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
         for text, target, _ in verb_examples(trees, options.verb_opinions, options.negation_strength,
                                                 options.verb_lexicon):
             add(text, target)
-    alone = {text.lower(): float(label) if target is None else target for text, label, target in examples
-             if " " not in text}
-    for text, target in lexicon_examples(options.lexicon_words, seen, alone):
-        add(text, target)
+    if options.lexicon_words != "none":
+        alone = {text.lower(): float(label) if target is None else target for text, label, target in examples
+                 if " " not in text}
+        for text, target in lexicon_examples(options.lexicon_words, seen, alone):
+            add(text, target)
     return examples
