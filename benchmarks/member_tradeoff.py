@@ -10,12 +10,14 @@ by weights fitted on it): as saved (validation only); with the dev trees' constr
 construction_sets) weighed in at a quarter and at the whole of the validation split's weight
 (ngram.mix_constructions); and with a second mix for texts shorter than SHORT words (sentences, not reviews).
 `check` is scored by each refitted mix fitted on all of validation. The question it answers: is a loss on SST-2
-dev the LSTM's, or the mix's?
+dev the LSTM's, or the mix's? --member-scope SCOPE first refits the member beside the same LSTM with that
+ngram.negation_scope, as `train --no-test` fits it after training.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -26,11 +28,12 @@ from sklearn.model_selection import StratifiedKFold
 
 from lstm_sentiment.behaviour.run import run_suite
 from lstm_sentiment.data.composition import construction_sets
-from lstm_sentiment.data.prepare import split_corpus
+from lstm_sentiment.data.prepare import load_prepared, split_corpus
 from lstm_sentiment.data.sources import load_corpus, source_kind
 from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.data.treebank import TreebankOptions, read_trees, split_texts
-from lstm_sentiment.ngram_fit import fit_mix
+from lstm_sentiment.ngram import NEGATION_SCOPES
+from lstm_sentiment.ngram_fit import fit_mix, member_for_run
 from lstm_sentiment.predict import load_model
 
 SHORT = 60  # words: every SST-2 dev sentence is shorter (49 at most), nearly every IMDb review longer
@@ -94,12 +97,24 @@ def check_summary(predictor, mix: dict | None, apart: bool, member: str | None =
                                                      "mft_pass_rate")}
 
 
-def tradeoff(model_dir: str, imdb: Path, sst: Path) -> dict:
+def refit_member(predictor, data_path: Path, scope: str) -> None:
+    """The member `train --no-test` would fit beside this LSTM with ngram.negation_scope = scope."""
+    ngram = dataclasses.replace(predictor.config.ngram, negation_scope=scope, order=predictor.ngram.order)
+    config = dataclasses.replace(predictor.config, ngram=ngram)
+    data = load_prepared(data_path, config.data)
+    predictor.ngram, _ = member_for_run(config, data_path, None, data, predictor.model, predictor.device,
+                                        reports_validation=True)
+
+
+def tradeoff(model_dir: str, imdb: Path, sst: Path, member_scope: str | None = None) -> dict:
     predictor = load_model(model_dir)
     if predictor.ngram is None:
         raise SystemExit(f"{model_dir}: no n-gram member to trade against")
     config = predictor.config
-    corpus = load_corpus(Path(os.pathsep.join([str(imdb), str(sst)])), treebank=TreebankOptions.of(config.data))
+    data_path = Path(os.pathsep.join([str(imdb), str(sst)]))
+    if member_scope:
+        refit_member(predictor, data_path, member_scope)
+    corpus = load_corpus(data_path, treebank=TreebankOptions.of(config.data))
     if source_kind(Path(corpus.parts[1].source)) != "sst":
         raise SystemExit("the second data source must be the sentiment treebank")
     split = split_corpus(corpus, config.data, None)["validation"]
@@ -149,12 +164,13 @@ def main() -> None:
     parser.add_argument("--imdb", type=Path, required=True)
     parser.add_argument("--sst", type=Path, required=True)
     parser.add_argument("--model", action="append", required=True, metavar="NAME=DIR")
+    parser.add_argument("--member-scope", choices=NEGATION_SCOPES, help="refit the member with this scope first")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     report = {}
     for spec in args.model:
         name, _, folder = spec.partition("=")
-        report[name] = tradeoff(folder, args.imdb, args.sst)
+        report[name] = tradeoff(folder, args.imdb, args.sst, args.member_scope)
         print(f"\n{name} ({folder})")
         print(f"{'':38s} {'comb.val':>8s} {'IMDb val':>8s} {'SST dev':>8s} {'constr.':>8s} "
               f"{'check mean MFT':>14s} {'worst neg.':>10s}")

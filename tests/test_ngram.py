@@ -48,6 +48,29 @@ def test_negation_scope_runs_from_the_negator_to_the_next_punctuation_or_but():
     assert features(["a", "film", "not", "bad", ",", "fun"], 2, "drop") == ["a", "film", "a film", ",", "fun", ", fun"]
 
 
+def test_clause_scope_reads_only_what_decides_each_sentence():
+    from lstm_sentiment.data.text import tokenize
+
+    def read(text: str) -> list[str]:
+        return features(tokenize(text), 1, "clause")
+
+    # the negation's scope runs past the aside's commas to the end of its sentence, and no further
+    assert read("I wouldn't say, in Tokyo, that it was great. The music is lovely!") == \
+        ["i", "the", "music", "is", "lovely", "!"]
+    # the clause after the last contrast decides; before it nothing is read
+    assert read("I expected a poor drama, but it was terrific.") == ["it", "was", "terrific", "."]
+    assert read("Dull, however it grows, but not bad.") == []
+    # sentences without an operator are read whole, and n-grams never span a dropped stretch
+    assert features(tokenize("Fine acting but weak plot"), 2, "clause") == ["weak", "plot", "weak plot"]
+    assert features(["good", "fun"], 2, "clause") == features(["good", "fun"], 2, "drop")
+    # fitted with it, a contrasted clause teaches the member nothing: only what follows "but" gets a weight
+    texts = [tokenize("dull, but great"), tokenize("great, but dull")] * 5
+    grams, weights, _ = fit_ngram_weights(texts, [1, 0] * 5, np.ones(10),
+                                          NgramConfig(order=1, min_count=1, negation_scope="clause"))
+    weight = dict(zip(grams, weights))
+    assert weight["great"] > 0 > weight["dull"] and "," not in weight
+
+
 def test_a_negated_word_learns_its_own_weight():
     texts = [["a", "bad", "film"], ["not", "bad", "at", "all"], ["a", "good", "film"], ["not", "good", "at", "all"]]
     grams, weights, _ = fit_ngram_weights(texts * 5, [0, 1, 1, 0] * 5, np.ones(20),

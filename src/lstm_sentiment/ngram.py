@@ -38,7 +38,9 @@ def ngrams(tokens: list[str], order: int) -> list[str]:
     return grams
 
 
-NEGATION_SCOPES = ("drop", "mark", "keep")
+NEGATION_SCOPES = ("drop", "mark", "keep", "clause")
+SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
+CONTRASTS = frozenset({"but", "however"})  # the clause after one decides ("dull at first, but it grows on you")
 
 
 def mark_negation_scope(tokens: list[str]) -> list[str]:
@@ -58,20 +60,48 @@ def mark_negation_scope(tokens: list[str]) -> list[str]:
     return marked
 
 
+def is_negator(token: str) -> bool:
+    return token in NEGATORS or token.endswith("n't")
+
+
+def clause_mask(tokens: list[str]) -> list[bool]:
+    """Which tokens a "clause" member reads: per sentence, only what follows its last "but" or "however", and
+    nothing from a negator to the end of the sentence (commas do not end the scope: "I wouldn't say, on
+    reflection, that it was good"). Why: those are the sentences whose sense depends on word order (a contrast,
+    a negation with an aside, an expectation denied), which a bag of n-grams reads backwards; the LSTM reads
+    them alone (compare VADER's rule that words after "but" outweigh those before it)."""
+    keep = [True] * len(tokens)
+    start = 0
+    for end in [i + 1 for i, token in enumerate(tokens) if token in SENTENCE_ENDS] + [len(tokens)]:
+        contrast = max((i for i in range(start, end) if tokens[i] in CONTRASTS), default=None)
+        if contrast is not None:
+            keep[start:contrast + 1] = [False] * (contrast + 1 - start)
+        negator = next((i for i in range(start, end) if keep[i] and is_negator(tokens[i])), None)
+        if negator is not None:
+            keep[negator:end] = [False] * (end - negator)
+        start = end
+    return keep
+
+
 def features(tokens: list[str], order: int, negation_scope: str) -> list[str]:
     """The n-grams a member reads from a token list (what fitting counts and scoring looks up).
 
     negation_scope "keep": every n-gram; "mark": words in a negation's scope marked (mark_negation_scope);
     "drop": the negators and their scopes left out, n-grams never spanning the gap, so the member says nothing
-    about negated phrases and the LSTM, which reads word order, decides them alone."""
+    about negated phrases and the LSTM, which reads word order, decides them alone; "clause": as "drop", with
+    the scope running to the end of the sentence, and the words before a contrast left out too (clause_mask)."""
     if negation_scope == "keep":
         return ngrams(tokens, order)
-    marked = mark_negation_scope(tokens)
-    if negation_scope == "mark":
-        return ngrams(marked, order)
+    if negation_scope == "clause":
+        # None where a token is left out: "drop"'s loop below then cuts the n-grams there
+        marked = [token if kept else None for token, kept in zip(tokens, clause_mask(tokens))]
+    else:
+        marked = mark_negation_scope(tokens)
+        if negation_scope == "mark":
+            return ngrams(marked, order)
     grams, piece = [], []
-    for original, token in zip(tokens, marked):
-        if token[0] == NEGATED or token != original or token in NEGATORS or token.endswith("n't"):
+    for original, token in zip(tokens, marked):  # the hot loop of scoring: kept as one pass
+        if token is None or token[0] == NEGATED or token != original or token in NEGATORS or token.endswith("n't"):
             grams.extend(ngrams(piece, order))
             piece = []
         else:
