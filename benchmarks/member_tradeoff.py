@@ -10,8 +10,8 @@ by weights fitted on it): as saved (validation only); with the dev trees' constr
 construction_sets) weighed in at a quarter and at the whole of the validation split's weight
 (ngram.mix_constructions); and with a second mix for texts shorter than SHORT words (sentences, not reviews).
 `check` is scored by each refitted mix fitted on all of validation. The question it answers: is a loss on SST-2
-dev the LSTM's, or the mix's? --member-scope SCOPE first refits the member beside the same LSTM with that
-ngram.negation_scope, as `train --no-test` fits it after training.
+dev the LSTM's, or the mix's? --member-scope SCOPE and --sentence-mix-words N first refit the member beside the
+same LSTM with that ngram.negation_scope or ngram.sentence_mix_words, as `train --no-test` fits it after training.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class Scored:
     def __init__(self, predictor, texts: list[str], labels: list[int]) -> None:
         ids, lengths, ngram = predictor.encode_with_ngrams(texts)
         self.lstm, self.ngram = predictor.logits_of(ids, lengths, 256), ngram
+        self.saved = predictor.ngram.combine(self.lstm, ngram, lengths.numpy())  # the model's own mix (or mixes)
         self.labels = np.asarray(labels)
         self.short = np.array([len(tokenize(text)) < SHORT for text in texts], dtype=float)
 
@@ -88,7 +89,7 @@ def accuracy(logits: np.ndarray, labels: np.ndarray, mask=slice(None)) -> float:
 def check_summary(predictor, mix: dict | None, apart: bool, member: str | None = None) -> dict:
     def score(texts: list[str]) -> np.ndarray:
         scored = Scored(predictor, texts, [0] * len(texts))
-        logits = {"lstm": scored.lstm, "ngram": scored.ngram}.get(member)
+        logits = {"lstm": scored.lstm, "ngram": scored.ngram, "saved": scored.saved}.get(member)
         if logits is None:
             logits = mix_logits(mix, scored.inputs(apart))
         return 1.0 / (1.0 + np.exp(-logits))
@@ -97,23 +98,27 @@ def check_summary(predictor, mix: dict | None, apart: bool, member: str | None =
                                                      "mft_pass_rate")}
 
 
-def refit_member(predictor, data_path: Path, scope: str) -> None:
-    """The member `train --no-test` would fit beside this LSTM with ngram.negation_scope = scope."""
-    ngram = dataclasses.replace(predictor.config.ngram, negation_scope=scope, order=predictor.ngram.order)
+def refit_member(predictor, data_path: Path, scope: str | None, sentence_words: int | None) -> None:
+    """The member `train --no-test` would fit beside this LSTM with these ngram settings (None: the saved one's)."""
+    saved = predictor.ngram
+    ngram = dataclasses.replace(predictor.config.ngram, order=saved.order, negation_scope=scope or saved.negation_scope,
+                                sentence_mix_words=(saved.sentence_mix or {}).get("words", 0)
+                                if sentence_words is None else sentence_words)
     config = dataclasses.replace(predictor.config, ngram=ngram)
     data = load_prepared(data_path, config.data)
     predictor.ngram, _ = member_for_run(config, data_path, None, data, predictor.model, predictor.device,
                                         reports_validation=True)
 
 
-def tradeoff(model_dir: str, imdb: Path, sst: Path, member_scope: str | None = None) -> dict:
+def tradeoff(model_dir: str, imdb: Path, sst: Path, member_scope: str | None = None,
+             sentence_words: int | None = None) -> dict:
     predictor = load_model(model_dir)
     if predictor.ngram is None:
         raise SystemExit(f"{model_dir}: no n-gram member to trade against")
     config = predictor.config
     data_path = Path(os.pathsep.join([str(imdb), str(sst)]))
-    if member_scope:
-        refit_member(predictor, data_path, member_scope)
+    if member_scope or sentence_words is not None:
+        refit_member(predictor, data_path, member_scope, sentence_words)
     corpus = load_corpus(data_path, treebank=TreebankOptions.of(config.data))
     if source_kind(Path(corpus.parts[1].source)) != "sst":
         raise SystemExit("the second data source must be the sentiment treebank")
@@ -126,12 +131,9 @@ def tradeoff(model_dir: str, imdb: Path, sst: Path, member_scope: str | None = N
     examples = [example for name, found in sets.items() if name != "originals" for example in found]
     constructions = Scored(predictor, [text for text, _ in examples], [label for _, label in examples])
 
-    saved = {"weights": [predictor.ngram.mix["lstm"], predictor.ngram.mix["ngram"]],
-             "bias": predictor.ngram.mix["bias"]}
     rows = {"lstm alone": (validation.lstm, constructions.lstm, check_summary(predictor, None, False, "lstm")),
             "n-gram alone": (validation.ngram, constructions.ngram, check_summary(predictor, None, False, "ngram")),
-            "as saved": (mix_logits(saved, validation.inputs(False)), mix_logits(saved, constructions.inputs(False)),
-                         check_summary(predictor, saved, False))}
+            "as saved": (validation.saved, constructions.saved, check_summary(predictor, None, False, "saved"))}
     strata = validation.labels * 2 + is_sst
     folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(validation.labels, strata))
     construction_folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(
@@ -165,12 +167,14 @@ def main() -> None:
     parser.add_argument("--sst", type=Path, required=True)
     parser.add_argument("--model", action="append", required=True, metavar="NAME=DIR")
     parser.add_argument("--member-scope", choices=NEGATION_SCOPES, help="refit the member with this scope first")
+    parser.add_argument("--sentence-mix-words", type=int, metavar="N",
+                        help="refit the member with ngram.sentence_mix_words = N first (0: one mix)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     report = {}
     for spec in args.model:
         name, _, folder = spec.partition("=")
-        report[name] = tradeoff(folder, args.imdb, args.sst, args.member_scope)
+        report[name] = tradeoff(folder, args.imdb, args.sst, args.member_scope, args.sentence_mix_words)
         print(f"\n{name} ({folder})")
         print(f"{'':38s} {'comb.val':>8s} {'IMDb val':>8s} {'SST dev':>8s} {'constr.':>8s} "
               f"{'check mean MFT':>14s} {'worst neg.':>10s}")

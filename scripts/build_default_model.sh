@@ -23,6 +23,8 @@
 # (training 459 s). The model shipped before it: VERB_OPINIONS=0; two before: VERB_OPINIONS=0
 # LABELLED_WORDS=false; three before: NEGATIONS=3 COMPOSITIONS=0 BALANCE_COMPOSITIONS=false
 # NEGATION_STRENGTH=0.5 NGRAM_ORDER=0 LABELLED_WORDS=false VERB_OPINIONS=0.
+# The candidate of session 20 (validation only so far, docs/results.md "eleventh step"): LEXICON_WORDS=vader
+# NGRAM_SCOPE=clause SENTENCE_MIX_WORDS=60 OUT=runs/candidate-sentences.
 # IMDB and SST default to ../shared/data/; RUN_DIR (default runs/default-model) keeps the full run; SKIP_TRAIN=1
 # packs and scores an existing RUN_DIR trained by the same command.
 set -euo pipefail
@@ -38,7 +40,9 @@ if [ "${SKIP_TRAIN:-0}" != 1 ]; then
     --set data.balance_compositions="${BALANCE_COMPOSITIONS:-true}" --set data.negation_strength="${NEGATION_STRENGTH:-1.0}" \
     --set data.labelled_words="${LABELLED_WORDS:-true}" --set data.verb_opinions="${VERB_OPINIONS:-4}" \
     --set data.verb_lexicon="${VERB_LEXICON:-standard}" --set data.word_aliases="${WORD_ALIASES:-none}" \
-    --set data.lexicon_words="${LEXICON_WORDS:-none}" --set ngram.order="${NGRAM_ORDER:-3}" --seed 0 --no-test --out "$RUN_DIR" --overwrite
+    --set data.lexicon_words="${LEXICON_WORDS:-none}" --set ngram.order="${NGRAM_ORDER:-3}" \
+    --set ngram.negation_scope="${NGRAM_SCOPE:-drop}" --set ngram.sentence_mix_words="${SENTENCE_MIX_WORDS:-0}" \
+    --seed 0 --no-test --out "$RUN_DIR" --overwrite
 fi
 lstm-sentiment pack --model "$RUN_DIR" --out "$OUT" --dtype float16 --overwrite
 for split in validation test; do

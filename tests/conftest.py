@@ -111,6 +111,15 @@ learning_rate = 0.02
 """
 
 
+def copy_model_dir(source: Path, target: Path) -> Path:
+    """The files of a model directory copied, for a test that damages or edits them."""
+    target.mkdir()
+    for path in source.iterdir():
+        if path.is_file():
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
 def train_tiny_run(folder: Path, archive: Path, epochs: int, config_text: str = TINY_CONFIG,
                    *extra: str) -> Path:
     """A tiny model trained on the fixture archive: the model directory for tests that need one."""

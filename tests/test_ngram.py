@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from conftest import TINY_CONFIG, train_tiny_run
+from conftest import TINY_CONFIG, copy_model_dir, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.config import Config, NgramConfig
 from lstm_sentiment.config_io import layered_config
@@ -195,11 +195,7 @@ def test_packing_keeps_the_member_in_float32(ngram_run, tmp_path):
     ("bad_scope", "field 'negation_scope'"),
 ])
 def test_damaged_member_files_are_refused_by_name(ngram_run, tmp_path, damage, message):
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    for path in ngram_run.iterdir():
-        if path.is_file():
-            (copy / path.name).write_bytes(path.read_bytes())
+    copy = copy_model_dir(ngram_run, tmp_path / "copy")
     record = json.loads((copy / NGRAM_FILE).read_text())
     if damage == "drop_weights":
         (copy / NGRAM_WEIGHTS).unlink()

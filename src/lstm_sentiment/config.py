@@ -19,13 +19,14 @@ from .errors import UserError
 # carry what scoring needs.
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
 # 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions; 11: data.word_aliases;
-# 12: data.verb_lexicon. 13: data.lexicon_words.
-FORMAT_VERSION = 13
+# 12: data.verb_lexicon. 13: data.lexicon_words. 14: ngram.sentence_mix_words.
+FORMAT_VERSION = 14
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
               7: ("data.negation_strength",), 8: ("data.composition_wordings",),
               9: ("data.labelled_words",), 10: ("data.verb_opinions",), 11: ("data.word_aliases",),
-              12: ("data.verb_lexicon",), 13: ("data.lexicon_words",)}
+              12: ("data.verb_lexicon",), 13: ("data.lexicon_words",),
+              14: ("ngram.sentence_mix_words",)}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -290,9 +291,14 @@ class NgramConfig:
     # split, so that the weights favour the member where the bag of n-grams reads those sentences wrong. 0: the
     # validation split alone
     mix_constructions: float = 0.0
+    # > 0: texts shorter than this many tokens (sentences) get a mix of their own, fitted on the validation texts
+    # that short, the rest (reviews) on the longer ones. Why: the member adds SST-2 points on sentences and IMDb
+    # points on reviews at different weights (benchmarks/member_tradeoff.py); 0: one mix for all
+    sentence_mix_words: int = 0
 
     def validate(self) -> None:
         _check(0 <= self.order <= 5, "ngram.order must be 0 (no n-gram member) to 5")
+        _check(self.sentence_mix_words >= 0, "ngram.sentence_mix_words must be 0 (one mix) or a token count")
         _check(self.min_count >= 1, "ngram.min_count must be at least 1")
         _check(self.c > 0, "ngram.c must be positive")
         _check(self.max_features >= 1, "ngram.max_features must be at least 1")
@@ -315,6 +321,9 @@ class Config:
         self.train.validate()
         self.pretrain.validate()
         self.ngram.validate()
+        _check(self.ngram.sentence_mix_words <= min(self.data.maxlen, self.data.scoring_maxlen),
+               "ngram.sentence_mix_words must not exceed data.maxlen or data.eval_maxlen (texts are told apart by "
+               "the tokens scored)")
         _check(self.ngram.order == 0 or self.data.validation_split > 0,
                "ngram.order > 0 mixes the n-gram member by weights chosen on validation; set data.validation_split "
                "above 0")

@@ -111,7 +111,7 @@ def evaluate_mixed(member, model: Classifier, split: EncodedSplit, tokenized: li
     member's logits alone ({"lstm": ..., "ngram": ...})."""
     alone = {"lstm": predict_logits(model, split, padding, device, mixed_precision=mixed_precision),
              "ngram": member.logits(tokenized)}
-    probabilities = sigmoid(member.combine(alone["lstm"], alone["ngram"]))
+    probabilities = sigmoid(member.combine(alone["lstm"], alone["ngram"], split.lengths.numpy()))
     return classification_metrics(split.labels.numpy(), probabilities, split.words.numpy()), probabilities, alone
 
 

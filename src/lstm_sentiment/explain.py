@@ -154,9 +154,9 @@ def explain(predictor: Predictor, text: str, method: str = "integrated-gradients
     contributions, probability, ngram_contributions = token_contributions(predictor, ids, method), running[-1], []
     if predictor.ngram is not None:  # it reads the whole review, as predict does
         member, every_token = predictor.ngram, tokenize(text)
-        contributions = [member.mix["lstm"] * value for value in contributions]
+        contributions = [member.mix_for(len(tokens))["lstm"] * value for value in contributions]
         probability = float(predictor.probabilities([text])[0])
-        ngram_contributions = member.contributions(every_token)
+        ngram_contributions = member.contributions(every_token, tokens_scored=len(tokens))
     return Explanation(
         tokens=tokens, unknown=[i == UNK_ID for i in ids[0].tolist()], **traces, running_probability=running,
         contributions=contributions, label=LABEL_NAMES[int(probability >= 0.5)],

@@ -23,6 +23,7 @@ from .integrity import TENSORS_KEY, VOCAB_KEY, tensors_digest, vocab_digest
 
 NGRAM_FILE, NGRAM_WEIGHTS = "ngram.json", "ngram.safetensors"
 NGRAM_FORMAT = 1
+SENTENCE_MIX_FORMAT = 2  # written only by a member with a sentence mix, which a reader of format 1 would ignore
 
 
 NEGATORS = frozenset({"not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "cannot", "without"})
@@ -114,7 +115,8 @@ def features(tokens: list[str], order: int, negation_scope: str) -> list[str]:
 class NgramMember:
     """logit(text) = bias + the sum of the weights of the distinct n-grams it contains (binarised features,
     each weight the logistic regression's coefficient times the n-gram's naive-Bayes log-count ratio). The mix
-    turns the two members' logits into one: mix["lstm"] * lstm + mix["ngram"] * ngram + mix["bias"]."""
+    turns the two members' logits into one: mix["lstm"] * lstm + mix["ngram"] * ngram + mix["bias"], or, for texts
+    of fewer than sentence_mix["words"] tokens as the LSTM reads them, sentence_mix's numbers."""
 
     grams: list[str]
     weights: np.ndarray  # float32 [len(grams)]
@@ -123,6 +125,7 @@ class NgramMember:
     mix: dict[str, float]
     negation_scope: str = "drop"  # features(): "drop", "mark" or "keep" the n-grams of negated phrases
     fitted: dict = field(default_factory=dict)  # provenance: C, counts, validation accuracies
+    sentence_mix: dict[str, float] | None = None  # {"lstm", "ngram", "bias", "words"}: the mix of short texts
     _lookup: dict[str, float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -135,17 +138,30 @@ class NgramMember:
     def logits(self, tokenized: list[list[str]]) -> np.ndarray:
         return np.fromiter((self.logit(tokens) for tokens in tokenized), dtype=np.float64, count=len(tokenized))
 
-    def combine(self, lstm_logits: np.ndarray, ngram_logits: np.ndarray) -> np.ndarray:
-        return self.mix["lstm"] * np.asarray(lstm_logits, np.float64) + self.mix["ngram"] * ngram_logits \
-            + self.mix["bias"]
+    def mix_for(self, tokens_scored: int) -> dict[str, float]:
+        """The mix of a text the LSTM reads this many tokens of."""
+        short = self.sentence_mix is not None and tokens_scored < self.sentence_mix["words"]
+        return self.sentence_mix if short else self.mix
 
-    def contributions(self, tokens: list[str], top: int = 10) -> list[dict]:
+    def combine(self, lstm_logits: np.ndarray, ngram_logits: np.ndarray, tokens_scored=None) -> np.ndarray:
+        """tokens_scored (per text, as the LSTM reads them) is needed only by a member with a sentence mix."""
+        lstm_logits = np.asarray(lstm_logits, np.float64)
+        combined = self.mix["lstm"] * lstm_logits + self.mix["ngram"] * ngram_logits + self.mix["bias"]
+        if self.sentence_mix is None:
+            return combined
+        if tokens_scored is None:
+            raise ValueError("this member mixes sentences apart: pass each text's tokens scored")
+        mix, short = self.sentence_mix, np.asarray(tokens_scored) < self.sentence_mix["words"]
+        return np.where(short, mix["lstm"] * lstm_logits + mix["ngram"] * ngram_logits + mix["bias"], combined)
+
+    def contributions(self, tokens: list[str], top: int = 10, tokens_scored: int | None = None) -> list[dict]:
         """The n-grams that moved this text's combined logit most, each with its share of it (weight x mix)."""
         weight = self._lookup.get
         present = {gram: weight(gram) for gram in set(features(tokens, self.order, self.negation_scope))
                    if gram in self._lookup}
         ranked = sorted(present.items(), key=lambda item: (-abs(item[1]), item[0]))[:top]
-        return [{"ngram": gram, "contribution": round(value * self.mix["ngram"], 4)} for gram, value in ranked]
+        share = self.mix_for(len(tokens) if tokens_scored is None else tokens_scored)["ngram"]
+        return [{"ngram": gram, "contribution": round(value * share, 4)} for gram, value in ranked]
 
     def save(self, folder: Path) -> None:
         tensors = {"weights": torch.from_numpy(np.ascontiguousarray(self.weights, dtype=np.float32))}
@@ -153,9 +169,11 @@ class NgramMember:
                   VOCAB_KEY: vocab_digest(self.grams)}
         metadata = {"lstm-sentiment": json.dumps(record, sort_keys=True)}
         atomic_write(folder / NGRAM_WEIGHTS, lambda p: save_file(tensors, str(p), metadata=metadata))
-        write_json(folder / NGRAM_FILE, {"format": NGRAM_FORMAT, "order": self.order,
-                                         "negation_scope": self.negation_scope, "bias": self.bias,
-                                         "mix": self.mix, "fitted": self.fitted, "ngrams": self.grams})
+        record = {"format": NGRAM_FORMAT, "order": self.order, "negation_scope": self.negation_scope,
+                  "bias": self.bias, "mix": self.mix, "fitted": self.fitted, "ngrams": self.grams}
+        if self.sentence_mix is not None:
+            record.update(format=SENTENCE_MIX_FORMAT, sentence_mix=self.sentence_mix)
+        write_json(folder / NGRAM_FILE, record)
 
     @classmethod
     def load(cls, folder: Path) -> NgramMember | None:
@@ -184,16 +202,20 @@ class NgramMember:
         weights = weights.float().numpy()
         if not np.isfinite(weights).all():
             raise UserError(f"{weights_path}: non-finite values (NaN or infinity)")
+        sentence_mix = raw.get("sentence_mix")
+        if sentence_mix is not None:
+            sentence_mix = {**{key: float(sentence_mix[key]) for key in MIX_KEYS}, "words": int(sentence_mix["words"])}
         return cls(grams, weights, float(raw["bias"]), int(raw["order"]),
-                   {key: float(raw["mix"][key]) for key in ("lstm", "ngram", "bias")}, raw["negation_scope"],
-                   raw.get("fitted", {}))
+                   {key: float(raw["mix"][key]) for key in MIX_KEYS}, raw["negation_scope"],
+                   raw.get("fitted", {}), sentence_mix)
 
 
 def _checked_fields(raw, path: Path) -> list[str]:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a JSON object")
-    if raw.get("format") != NGRAM_FORMAT:
-        raise UserError(f"{path}: format {raw.get('format')!r} is not one this lstm-sentiment reads ({NGRAM_FORMAT})")
+    if raw.get("format") not in (NGRAM_FORMAT, SENTENCE_MIX_FORMAT):
+        raise UserError(f"{path}: format {raw.get('format')!r} is not one this lstm-sentiment reads "
+                        f"({NGRAM_FORMAT} or {SENTENCE_MIX_FORMAT})")
     grams = raw.get("ngrams")
     if not isinstance(grams, list) or not all(isinstance(gram, str) for gram in grams):
         raise UserError(f"{path}: field 'ngrams' must be a list of strings")
@@ -204,8 +226,22 @@ def _checked_fields(raw, path: Path) -> list[str]:
         raise UserError(f"{path}: field 'negation_scope' must be one of {', '.join(NEGATION_SCOPES)}")
     if not isinstance(raw.get("bias"), (int, float)) or isinstance(raw.get("bias"), bool):
         raise UserError(f"{path}: field 'bias' must be a number")
-    mix = raw.get("mix")
-    if not isinstance(mix, dict) or any(not isinstance(mix.get(key), (int, float)) or isinstance(mix.get(key), bool)
-                                        or not np.isfinite(mix[key]) for key in ("lstm", "ngram", "bias")):
+    if not _is_mix(raw.get("mix")):
         raise UserError(f"{path}: field 'mix' must hold the numbers 'lstm', 'ngram' and 'bias'")
+    sentence_mix = raw.get("sentence_mix")
+    if (raw["format"] == SENTENCE_MIX_FORMAT) != (sentence_mix is not None):
+        raise UserError(f"{path}: field 'sentence_mix' belongs with format {SENTENCE_MIX_FORMAT}, and only there")
+    if sentence_mix is not None:
+        words = sentence_mix.get("words") if isinstance(sentence_mix, dict) else None
+        if not _is_mix(sentence_mix) or not isinstance(words, int) or isinstance(words, bool) or words < 1:
+            raise UserError(f"{path}: field 'sentence_mix' must hold the numbers 'lstm', 'ngram' and 'bias' and a "
+                            "whole number of 'words' above 0")
     return grams
+
+
+MIX_KEYS = ("lstm", "ngram", "bias")
+
+
+def _is_mix(mix) -> bool:
+    return isinstance(mix, dict) and all(isinstance(mix.get(key), (int, float)) and not isinstance(mix[key], bool)
+                                         and np.isfinite(mix[key]) for key in MIX_KEYS)

@@ -64,6 +64,23 @@ def fit_mix(lstm_logits: np.ndarray, ngram_logits: np.ndarray, labels: list[int]
     return {"lstm": float(lstm), "ngram": float(ngram), "bias": float(bias)}
 
 
+MIN_GROUP = 20  # texts of each label a sentence or review mix needs; fewer: one mix for all
+
+
+def fit_mixes(lstm_logits: np.ndarray, ngram_logits: np.ndarray, labels: list[int], weights: np.ndarray | None,
+              tokens: np.ndarray, sentence_words: int) -> tuple[dict[str, float], dict[str, float] | None]:
+    """The mix, and with sentence_words the sentences' own (texts of fewer tokens), each fitted on its texts only;
+    one mix for all where either group lacks MIN_GROUP texts of a label."""
+    labels = np.asarray(labels)
+    weights = np.ones(len(labels)) if weights is None else np.asarray(weights)
+    groups = [tokens >= sentence_words, tokens < sentence_words] if sentence_words else []
+    if not groups or any(min(np.sum(labels[rows] == 0), np.sum(labels[rows] == 1)) < MIN_GROUP for rows in groups):
+        return fit_mix(lstm_logits, ngram_logits, labels.tolist(), weights), None
+    reviews, sentences = (fit_mix(lstm_logits[rows], ngram_logits[rows], labels[rows].tolist(), weights[rows])
+                          for rows in groups)
+    return reviews, {**sentences, "words": sentence_words}
+
+
 def accuracy(logits: np.ndarray, labels: list[int]) -> float:
     return float(np.mean((np.asarray(logits) >= 0) == np.asarray(labels, dtype=bool)))
 
@@ -87,19 +104,22 @@ def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
     member = NgramMember(grams, weights, bias, config.order, {"lstm": 1.0, "ngram": 0.0, "bias": 0.0},
                          config.negation_scope)
     ngram_logits = member.logits(validation[0])
+    tokens = np.array([len(text) for text in validation[0]])  # as scored while sentence_mix_words <= maxlen
     if extra is None or not extra.labels:
-        member.mix = fit_mix(lstm_validation_logits, ngram_logits, validation[1])
+        member.mix, member.sentence_mix = fit_mixes(lstm_validation_logits, ngram_logits, validation[1], None,
+                                                    tokens, config.sentence_mix_words)
     else:
         share = extra.weight * len(validation[1]) / len(extra.labels)
-        member.mix = fit_mix(np.concatenate([lstm_validation_logits, extra.lstm_logits]),
-                             np.concatenate([ngram_logits, member.logits(extra.tokenized)]),
-                             list(validation[1]) + list(extra.labels),
-                             np.concatenate([np.ones(len(validation[1])), np.full(len(extra.labels), share)]))
+        member.mix, member.sentence_mix = fit_mixes(
+            np.concatenate([lstm_validation_logits, extra.lstm_logits]),
+            np.concatenate([ngram_logits, member.logits(extra.tokenized)]), list(validation[1]) + list(extra.labels),
+            np.concatenate([np.ones(len(validation[1])), np.full(len(extra.labels), share)]),
+            np.concatenate([tokens, [len(text) for text in extra.tokenized]]), config.sentence_mix_words)
     fitted = {"c": config.c, "min_count": config.min_count, "training_examples": len(train[0]),
               "validation_accuracy": {"lstm": accuracy(lstm_validation_logits, validation[1]),
                                       "ngram": accuracy(ngram_logits, validation[1]),
-                                      "combined": accuracy(member.combine(lstm_validation_logits, ngram_logits),
-                                                           validation[1])},
+                                      "combined": accuracy(member.combine(lstm_validation_logits, ngram_logits,
+                                                                          tokens), validation[1])},
               "mix_constructions": {"examples": len(extra.labels), "weight": extra.weight} if extra else None,
               "refit": config.refit}
     if config.refit:
@@ -107,7 +127,8 @@ def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
         grams, weights, bias = fit_ngram_weights(texts + validation[0], labels + list(validation[1]),
                                                  np.concatenate([example_weight, np.ones(len(validation[0]))]),
                                                  config)
-        member = NgramMember(grams, weights, bias, config.order, member.mix, config.negation_scope)
+        member = NgramMember(grams, weights, bias, config.order, member.mix, config.negation_scope,
+                             sentence_mix=member.sentence_mix)
     fitted["ngrams"] = len(member.grams)
     fitted["seconds"] = round(time.perf_counter() - started, 1)
     member.fitted = fitted

@@ -103,7 +103,7 @@ class Predictor:
         if self.ngram is not None:
             if ngram_logits is None:
                 raise ValueError("this model has an n-gram member: score what encode_with_ngrams returns")
-            logits = self.ngram.combine(logits, ngram_logits)
+            logits = self.ngram.combine(logits, ngram_logits, lengths.numpy())
         return 1.0 / (1.0 + np.exp(-logits))
 
     def logits_of(self, ids: torch.Tensor, lengths: torch.Tensor, batch_size: int = 32) -> np.ndarray:
