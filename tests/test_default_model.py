@@ -28,7 +28,7 @@ def test_shipped_files_are_small_safetensors_and_json():
     names = {p.name for p in folder.iterdir() if p.is_file()}
     assert {"model.safetensors", "config.json", "vocab.json"} <= names
     assert not any(n.endswith((".pt", ".pkl", ".pickle", ".bin")) for n in names)
-    assert sum((folder / n).stat().st_size for n in names) <= 10 * 1024 * 1024
+    assert sum((folder / n).stat().st_size for n in names) <= 25 * 1000 * 1000  # issue 22's limit
     config = json.loads((folder / "config.json").read_text())
     assert config["train"]["seed"] == 0 and config["weights_dtype"] == "float16"
     with safe_open(folder / "model.safetensors", "pt") as weights:
@@ -53,8 +53,8 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert metrics["split"] == "test" and metrics["accuracy"] == metrics["test_sets"]["imdb"]
     assert 0.5 < metrics["test_sets"]["sst2"] <= 1 and 0 <= metrics["check"]["mft_pass_rate"] <= 1
     config = json.loads((default_model_dir() / "config.json").read_text())
-    # written at format 10; later formats read it with the keys added since at their defaults
-    assert config["format_version"] == 10 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
+    # written at format 14; later formats read it with the keys added since at their defaults
+    assert config["format_version"] == 14 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
     assert config["data"]["negations"] == metrics["negations"] == 3
     assert config["data"]["compositions"] == metrics["compositions"] == 7 and config["data"]["balance_compositions"]
     assert config["data"]["negation_strength"] == metrics["negation_strength"] == 1.0
@@ -63,16 +63,21 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert config["vocab_size"] > config["data"]["num_words"] == 5000
     # first-person verb opinions ("I didn't cherish it") in four constructions per verb and object
     assert config["data"]["verb_opinions"] == metrics["verb_opinions"] == 4
+    # VADER's clear words the trees lack, a member that leaves negated and contrasted clauses to the LSTM, and
+    # sentences mixed apart from reviews
+    assert config["data"]["lexicon_words"] == metrics["lexicon_words"] == "vader"
+    assert config["ngram"]["negation_scope"] == "clause" and config["ngram"]["sentence_mix_words"] == 60
 
 
 def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
     names = {p.name for p in default_model_dir().iterdir()}
     assert {"ngram.json", "ngram.safetensors"} <= names
-    assert load_model().ngram is not None
+    member = load_model().ngram
+    assert member is not None and member.negation_scope == "clause" and member.sentence_mix["words"] == 60
 
 
-# issue 22's sentences, all six of which this model gets right (a regression guard; "I can't praise it enough."
-# is the narrowest, 0.56: the model before it read 0.37; "praise" is not among data.verb_opinions' verbs)
+# issue 22's sentences, all six of which this model gets right (a regression guard; "Not boring for a second."
+# is the narrowest, 0.56, and "I can't praise it enough." 0.59; "praise" is not among data.verb_opinions' verbs)
 NEGATIONS = {"Not bad at all.": "positive", "I can't praise it enough.": "positive", "Not boring for a second.": "positive",
              "I expected the sequel to be awful, but it wasn't.": "positive",
              "This was not good at all.": "negative", "The lead isn't charming.": "negative"}
@@ -88,3 +93,4 @@ def test_rare_opinion_words_have_their_own_embedding():
     assert "loathe" in tokens[5000:]
     # data.verb_opinions' verbs are in it too ("cherish" is now frequent enough to rank among the 5,000)
     assert {"abhorred", "prized", "cherish"} <= set(tokens)
+    assert {"despise", "adore"} <= set(tokens)  # VADER's words (data.lexicon_words), no training tree's
