@@ -30,7 +30,6 @@ from lstm_sentiment.behaviour.run import run_suite
 from lstm_sentiment.data.composition import construction_sets
 from lstm_sentiment.data.prepare import load_prepared, split_corpus
 from lstm_sentiment.data.sources import load_corpus, source_kind
-from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.data.treebank import TreebankOptions, read_trees, split_texts
 from lstm_sentiment.ngram import NEGATION_SCOPES
 from lstm_sentiment.ngram_fit import fit_mix, member_for_run
@@ -50,7 +49,7 @@ class Scored:
         self.lstm, self.ngram = predictor.logits_of(ids, lengths, 256), ngram
         self.saved = predictor.ngram.combine(self.lstm, ngram, lengths.numpy())  # the model's own mix (or mixes)
         self.labels = np.asarray(labels)
-        self.short = np.array([len(tokenize(text)) < SHORT for text in texts], dtype=float)
+        self.short = (lengths.numpy() < SHORT).astype(float)  # the tokens scored: SHORT is below any maxlen used
 
     def inputs(self, apart: bool) -> tuple[np.ndarray, ...]:
         return (self.lstm, self.ngram) + ((self.lstm * self.short, self.ngram * self.short, self.short) if apart

@@ -23,6 +23,7 @@ from .integrity import TENSORS_KEY, VOCAB_KEY, tensors_digest, vocab_digest
 
 NGRAM_FILE, NGRAM_WEIGHTS = "ngram.json", "ngram.safetensors"
 NGRAM_FORMAT = 1
+MIX_KEYS = ("lstm", "ngram", "bias")
 SENTENCE_MIX_FORMAT = 2  # written only by a member with a sentence mix, which a reader of format 1 would ignore
 
 
@@ -146,13 +147,13 @@ class NgramMember:
     def combine(self, lstm_logits: np.ndarray, ngram_logits: np.ndarray, tokens_scored=None) -> np.ndarray:
         """tokens_scored (per text, as the LSTM reads them) is needed only by a member with a sentence mix."""
         lstm_logits = np.asarray(lstm_logits, np.float64)
-        combined = self.mix["lstm"] * lstm_logits + self.mix["ngram"] * ngram_logits + self.mix["bias"]
+        combined = _mixed(self.mix, lstm_logits, ngram_logits)
         if self.sentence_mix is None:
             return combined
         if tokens_scored is None:
             raise ValueError("this member mixes sentences apart: pass each text's tokens scored")
-        mix, short = self.sentence_mix, np.asarray(tokens_scored) < self.sentence_mix["words"]
-        return np.where(short, mix["lstm"] * lstm_logits + mix["ngram"] * ngram_logits + mix["bias"], combined)
+        short = np.asarray(tokens_scored) < self.sentence_mix["words"]
+        return np.where(short, _mixed(self.sentence_mix, lstm_logits, ngram_logits), combined)
 
     def contributions(self, tokens: list[str], top: int = 10, tokens_scored: int | None = None) -> list[dict]:
         """The n-grams that moved this text's combined logit most, each with its share of it (weight x mix)."""
@@ -239,7 +240,8 @@ def _checked_fields(raw, path: Path) -> list[str]:
     return grams
 
 
-MIX_KEYS = ("lstm", "ngram", "bias")
+def _mixed(mix: dict[str, float], lstm_logits: np.ndarray, ngram_logits: np.ndarray) -> np.ndarray:
+    return mix["lstm"] * lstm_logits + mix["ngram"] * ngram_logits + mix["bias"]
 
 
 def _is_mix(mix) -> bool:
