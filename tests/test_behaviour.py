@@ -13,9 +13,10 @@ import pytest
 
 from conftest import train_tiny_run
 from lstm_sentiment.behaviour.perturb import contraction, punctuation, typo, url, vary
-from lstm_sentiment.behaviour.run import TARGETS, run_suite
+from lstm_sentiment.behaviour.run import TARGETS, run_suite, unknown_common_words
 from lstm_sentiment.behaviour.suite import Template, build_suite, expand, fill
 from lstm_sentiment.cli import main
+from lstm_sentiment.data.vocab import PAD, UNK, Vocabulary
 
 FINGERPRINT = """
 import hashlib
@@ -110,6 +111,31 @@ def test_a_perturbation_that_flips_the_label_fails_an_inv_test(suite):
     assert example["probability"] == 0.9 and example["perturbed_probability"] == 0.1
 
 
+def test_failures_name_the_words_the_model_does_not_know(suite):
+    vocab = Vocabulary([PAD, UNK, "i", "didn't", "the", "plot", "."], aliases={"film": "plot"})
+    assert vocab.unknown_words("I didn't detest the film, Juan. Detest!") == ["detest", ",", "juan", "!"]
+    common = unknown_common_words(vocab.unknown_words)
+    # names and numbers are meant to be unknown: words with a digit, or written only capitalised ("Juan", and
+    # so "Seen" too); a capitalised word also written in lower case is not a name
+    assert common("I didn't detest the film, Juan. Detest! Seen 4 times in 1989.") == [
+        "detest", ",", "!", "times", "in"]
+
+    results = run_suite(lambda texts: [0.9] * len(texts), suite, examples=5,
+                        unknown_words=lambda text: ["despise"] if "despise" in text else [])
+    negated_positive = next(row for row in results["tests"] if row["name"] == "Negated positive")
+    assert len(negated_positive["examples"]) == 5
+    with_word = [case for test in suite if test.name == "Negated positive" for case in test.cases
+                 if "despise" in case.text]
+    assert negated_positive["failures_with_unknown_words"] == len(with_word)  # every case fails here
+    assert all(example["unknown_words"] in ([], ["despise"]) for example in negated_positive["examples"])
+    summary = results["summary"]
+    assert summary["mft_failures_with_unknown_words"] == sum(
+        row["failures_with_unknown_words"] for row in results["tests"] if row["type"] == "MFT")
+    assert "failures_with_unknown_words" not in run_suite(lambda texts: [0.9] * len(texts), suite)["tests"][0]
+    with pytest.raises(ValueError, match="examples"):
+        run_suite(lambda texts: [0.9] * len(texts), suite, examples=-1)
+
+
 def test_dir_tests_fail_only_beyond_the_tolerance(suite):
     intensified = ("very ", "really ", "incredibly ", "extremely ", "truly ", "absolutely ", "remarkably ", "so ")
 
@@ -131,5 +157,10 @@ def test_check_command_json_html_and_strict(trained_run, tmp_path, capsys):
     assert {"tests", "summary"} <= set(results)
     assert {"name", "capability", "type", "cases", "failures", "failure_rate", "examples"} <= set(results["tests"][0])
     assert "Negated positive" in out.read_text()
+    assert all("unknown_words" in example for row in results["tests"] for example in row["examples"])
+    assert main(["check", "--model", str(trained_run), "--examples", "0", "--json"]) == 0
+    assert all(not row["examples"] for row in json.loads(capsys.readouterr().out)["tests"])
+    assert main(["check", "--model", str(trained_run), "--examples", "-1"]) == 2
+    assert "--examples" in capsys.readouterr().err
     assert main(["check", "--model", str(trained_run), "--strict"]) == 1  # a tiny model misses the targets
     assert "worst negation test" in capsys.readouterr().out

@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--model", metavar="RUN_DIR", help="model directory (default: the shipped model)")
     check.add_argument("--json", action="store_true", help="print one JSON object (keys in docs/behaviour.md)")
     check.add_argument("--out", metavar="FILE.html", help="also write the table and examples as an HTML page")
+    check.add_argument("--examples", type=int, default=2, metavar="N",
+                       help="failing examples shown per test, the clearest first (default 2)")
     check.add_argument("--strict", action="store_true",
                        help="exit 1 when a target is missed (negation tests <= 20%%, mean MFT <= 10%%, INV <= 5%%)")
 

@@ -80,12 +80,16 @@ def run_cache(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from .behaviour.html_view import results_page
-    from .behaviour.run import format_results, run_suite
+    from .behaviour.run import format_results, run_suite, unknown_common_words
     from .predict import load_model, resolve_model_dir
 
     model_dir = resolve_model_dir(args.model)
     predictor = load_model(model_dir, device="auto")
-    results = {"model": str(model_dir), **run_suite(lambda texts: predictor.probabilities(texts, batch_size=256))}
+    if args.examples < 0:
+        raise UserError(f"--examples must be 0 or more, not {args.examples}")
+    results = {"model": str(model_dir), **run_suite(lambda texts: predictor.probabilities(texts, batch_size=256),
+                                                     examples=args.examples,
+                                                     unknown_words=unknown_common_words(predictor.vocab.unknown_words))}
     if args.out:
         out = Path(args.out)
         try:

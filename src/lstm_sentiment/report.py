@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .behaviour.html_view import results_section
-from .behaviour.run import run_suite
+from .behaviour.run import run_suite, unknown_common_words
 from .data.prepare import split_corpus
 from .data.sources import LABEL_NAMES, load_corpus
 from .errors import UserError
@@ -84,7 +84,8 @@ def build_report(predictor: Predictor, run_dir: Path, data_path: Path, split_nam
                         f"{_label(probabilities[k])}{cut}</p><div class='review'>{contribution_spans(explanation)}"
                         "</div></div>")
     sections.append("<h2>Behavioural tests (<code>lstm-sentiment check</code>)</h2>" + results_section(
-        run_suite(lambda texts: predictor.probabilities(texts, batch_size=256))))
+        run_suite(lambda texts: predictor.probabilities(texts, batch_size=256),
+                  unknown_words=unknown_common_words(predictor.vocab.unknown_words))))
     config = json.dumps(predictor.config.to_dict(), indent=2)
     sections.append(f"<h2>Configuration</h2><pre>{html.escape(config)}</pre>")
     return f"""<!DOCTYPE html>

@@ -14,6 +14,10 @@ def results_section(results: dict) -> str:
         rate = 100 * row["failure_rate"]
         colour = "#c0392b" if rate > 20 else "#e67e22" if rate > 5 else "#27ae60"
         examples = "".join(f"<div class='example'>{html.escape(describe(example))}</div>" for example in row["examples"])
+        unknown = row.get("failures_with_unknown_words")
+        if unknown:
+            examples += (f"<div class='example'>{unknown} of {row['failures']} failures hold a word the model "
+                         "does not know</div>")
         rows.append(f"<tr><td>{html.escape(row['capability'])}</td><td>{html.escape(row['name'])}{examples}</td>"
                     f"<td>{row['type']}</td><td>{row['cases']}</td><td class='rate'><div class='bar' "
                     f"style='width:{rate:.0f}px;background:{colour}'></div>{rate:.1f}%</td></tr>")

@@ -65,6 +65,12 @@ class Vocabulary:
     def encode_text(self, text: str) -> list[int]:
         return self.encode(tokenize(text))
 
+    def unknown_words(self, text: str) -> list[str]:
+        """The distinct tokens of a text this vocabulary reads as <unk> (aliases count as known), in order of
+        appearance: what a failure may come from, since the model sees none of them."""
+        lookup = self._lookup
+        return list(dict.fromkeys(token for token in tokenize(text) if token not in lookup))
+
     def to_json(self) -> dict:
         if not self.aliases:  # byte for byte what versions before aliases wrote and read
             return {"format_version": 1, "tokenizer_version": TOKENIZER_VERSION, "tokens": self.tokens}
