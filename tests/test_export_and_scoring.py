@@ -29,7 +29,7 @@ def exported(tiny_run) -> Path:
     return tiny_run
 
 
-@pytest.mark.parametrize("pooling", ["maxmean", "last"])
+@pytest.mark.parametrize("pooling", ["maxmean", "last", "maxmeanlast"])
 def test_onnxruntime_matches_pytorch_for_any_batch_and_length(tmp_path, small_archive, pooling):
     run = train_tiny_run(tmp_path, small_archive, 1, TINY_CONFIG.replace('pooling = "max"', f'pooling = "{pooling}"'),
                          "--set", "model.bidirectional=true")

@@ -23,7 +23,7 @@ def batch_both_sides(lengths, steps, vocab_size, seed=0):
     return left, right, torch.tensor(lengths)
 
 
-@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean", "maxmeanlast"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("path", ["explicit", "fused"])
 def test_logits_do_not_depend_on_padding_side(pooling, bidirectional, path):
@@ -89,3 +89,25 @@ def test_word_dropout_replaces_words_with_unknown_only_in_training(monkeypatch):
     changed = trained != right
     assert changed.any() and (trained[changed] == 1).all()  # replaced by <unk>, never anything else
     assert (trained[right == 0] == 0).all()  # padding stays padding
+
+
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean", "maxmeanlast"])
+def test_the_config_counts_the_weights_the_model_holds(pooling):
+    config = ModelConfig(embedding_dim=6, hidden_sizes=[5, 4], bidirectional=True, pooling=pooling)
+    model = SentimentClassifier(config, vocab_size=30)
+    assert config.parameter_count(30) == sum(p.numel() for p in model.parameters())
+
+
+def test_maxmeanlast_reads_the_final_states_beside_max_and_mean():
+    torch.manual_seed(3)
+    config = ModelConfig(embedding_dim=6, hidden_sizes=[5], bidirectional=True, pooling="maxmeanlast")
+    model = SentimentClassifier(config, vocab_size=30).double().eval()
+    _, right, lengths = batch_both_sides([7, 3], 7, 30)
+    outputs, final, _ = model.encode(right, lengths, "right")
+    pooled = model.pool(outputs, final, lengths, "right")
+    assert pooled.shape == (2, 3 * 10)
+    torch.testing.assert_close(pooled[:, 20:], final)
+    maxmean = SentimentClassifier(ModelConfig(embedding_dim=6, hidden_sizes=[5], bidirectional=True,
+                                              pooling="maxmean"), vocab_size=30).double().eval()
+    torch.testing.assert_close(pooled[:, :20], maxmean.pool(outputs, final, lengths, "right"))
+

@@ -132,6 +132,9 @@ class DataConfig:
                "data.negation_strength must be in (0, 1] (near 0: a negated opinion is neutral, 1: its mirror image)")
 
 
+POOLINGS = ("last", "max", "mean", "maxmean", "maxmeanlast")
+
+
 @dataclass
 class ModelConfig:
     """Embedding -> stacked LSTM layers -> pooling -> dropout -> Dense(1)."""
@@ -152,7 +155,9 @@ class ModelConfig:
     # recurrent_dropout it keeps the fused kernel
     weight_dropout: float = 0.0
     output_dropout: float = 0.0  # before the Dense layer (a Keras `Dropout` layer)
-    pooling: str = "last"  # "last" state, or "max", "mean", "maxmean" over valid time steps
+    # "last" state, or "max", "mean", "maxmean" over valid time steps; "maxmeanlast": maxmean and the final
+    # states too, which have read the whole text in order (a max over steps reads each word's state on its own)
+    pooling: str = "last"
     lstm_path: str = "auto"  # "auto", "explicit" or "fused" (see lstm.py)
     # An ensemble: this many classifiers with their own weights, trained side by side on the same batches, each
     # on its own loss; predictions average their logits (model.py). Costs `members` times the compute.
@@ -171,8 +176,7 @@ class ModelConfig:
         for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "weight_dropout",
                      "output_dropout"):
             _check(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
-        _check(self.pooling in ("last", "max", "mean", "maxmean"),
-               "model.pooling must be one of last, max, mean, maxmean")
+        _check(self.pooling in POOLINGS, f"model.pooling must be one of {', '.join(POOLINGS)}")
         _check(self.lstm_path in ("auto", "explicit", "fused"), "model.lstm_path must be auto, explicit or fused")
         _check(1 <= self.members <= LIMITS["members"], f"model.members must be in [1, {LIMITS['members']}]")
 
@@ -183,8 +187,13 @@ class ModelConfig:
         for hidden in self.hidden_sizes:
             count += directions * 4 * hidden * (width + hidden + 2)
             width = directions * hidden
-        pooled = width * (2 if self.pooling == "maxmean" else 1)
+        pooled = pooled_features(self, width)
         return self.members * (count + pooled + 1)
+
+
+def pooled_features(config: ModelConfig, width: int) -> int:
+    """How many features pooling gives the head from a last layer `width` wide (both directions together)."""
+    return width * {"maxmean": 2, "maxmeanlast": 3}.get(config.pooling, 1)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .config import ModelConfig
+from .config import ModelConfig, pooled_features
 from .data.vocab import PAD_ID, UNK_ID
 from .lstm import LSTM
 
@@ -29,7 +29,7 @@ class SentimentClassifier(nn.Module):
                  path=config.lstm_path)
             for k, hidden in enumerate(config.hidden_sizes)
         )
-        features = sizes[-1] * (2 if config.pooling == "maxmean" else 1)
+        features = pooled_features(config, sizes[-1])
         self.output_dropout = nn.Dropout(config.output_dropout)
         self.head = nn.Linear(features, 1)
 
@@ -67,6 +67,8 @@ class SentimentClassifier(nn.Module):
             valid = position >= (steps - lengths)[:, None] if padding_side == "left" else position < lengths[:, None]
             maximum = outputs.masked_fill(~valid.unsqueeze(-1), float("-inf")).amax(1)
             maximum = torch.where(torch.isfinite(maximum), maximum, torch.zeros_like(maximum))
+        if self.config.pooling == "maxmeanlast":
+            return torch.cat([maximum, mean, final.to(outputs.dtype)], dim=-1)
         return {"mean": mean, "max": maximum, "maxmean": torch.cat([maximum, mean], dim=-1)}[self.config.pooling]
 
     def forward(self, ids: Tensor, lengths: Tensor, padding_side: str = "left") -> Tensor:
