@@ -15,7 +15,7 @@ from lstm_sentiment.data.corpus import Reviews
 from lstm_sentiment.data.prepare import labelled_words, load_prepared, prepare, split_corpus
 from lstm_sentiment.data.sources import load_corpus, read_archive, read_folder, resolve_data_path
 from lstm_sentiment.data.text import clean, tokenize, word_count
-from lstm_sentiment.data.vocab import PAD_ID, UNK_ID, Vocabulary, pad_sequences
+from lstm_sentiment.data.vocab import PAD_ID, UNK_ID, Vocabulary, pad_sequences, truncated
 from lstm_sentiment.errors import UserError
 
 
@@ -159,6 +159,17 @@ def test_padding_and_truncation_sides(padding, truncating):
     assert ids[0].tolist() == ([7, 8, 9] if truncating == "pre" else [5, 6, 7])
     assert ids[1].tolist() == ([PAD_ID, 5, 6] if padding == "pre" else [5, 6, PAD_ID])
     assert ids[2].tolist() == [PAD_ID] * 3
+
+
+def test_middle_truncation_keeps_a_quarter_from_the_start_and_the_rest_from_the_end():
+    sequence = list(range(10, 30))  # 20 tokens
+    assert truncated(sequence, 8, "middle") == [10, 11] + list(range(24, 30))
+    assert truncated(sequence, 3, "middle") == [27, 28, 29]  # under 4 tokens: no head at all
+    assert truncated(sequence, 20, "middle") == sequence and truncated(sequence, 25, "middle") == sequence
+    ids, lengths = pad_sequences([sequence, [5, 6]], maxlen=8, padding="post", truncating="middle")
+    assert ids[0].tolist() == [10, 11, 24, 25, 26, 27, 28, 29] and lengths.tolist() == [8, 2]
+    with pytest.raises(UserError, match="middle"):
+        DataConfig(truncating="both").validate()
 
 
 def test_splits_are_seeded_stratified_and_disjoint(small_archive):

@@ -13,7 +13,7 @@ import torch
 from conftest import TINY_CONFIG, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.explain import explain, integrated_gradients, occlusion, visible_tokens
-from lstm_sentiment.explain_view import contribution_spans
+from lstm_sentiment.explain_view import contribution_spans, explanation_html
 from lstm_sentiment.predict import load_model
 
 JSON_KEYS = {"tokens", "forget", "input", "output", "cell_norm", "running_probability", "contributions", "label",
@@ -84,6 +84,19 @@ def test_unknown_words_and_truncation_are_reported(predictor):
     assert len(result.tokens) == maxlen and result.truncated_tokens == 61 - maxlen
     assert result.truncated_side == "start" and result.tokens[-1] == "good"  # "pre" truncation keeps the end
     assert result.unknown[result.tokens.index("zzzunseenword")]
+
+
+def test_middle_truncation_is_explained_as_a_cut_in_the_middle(predictor):
+    middle = copy.copy(predictor)
+    middle.config = dataclasses.replace(predictor.config,
+                                        data=dataclasses.replace(predictor.config.data, truncating="middle"))
+    maxlen = middle.config.data.scoring_maxlen
+    long_review = "good " + " ".join(["fine"] * (2 * maxlen)) + " bad"
+    result = explain(middle, long_review)
+    assert result.truncated_side == "middle" and len(result.tokens) == maxlen
+    assert result.tokens[0] == "good" and result.tokens[-1] == "bad"  # both ends kept
+    assert "tokens in the middle" in explanation_html(result)
+    assert result.probability == pytest.approx(float(middle.probabilities([long_review])[0]), abs=1e-5)
 
 
 def test_aliased_words_are_reported_and_read_as_their_token(predictor):

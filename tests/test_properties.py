@@ -47,14 +47,16 @@ def test_vocabulary_ids_are_in_range_and_round_trip(documents, num_words):
 
 @settings(max_examples=200)
 @given(id_lists, st.integers(min_value=1, max_value=50), st.sampled_from(["pre", "post"]),
-       st.sampled_from(["pre", "post"]))
+       st.sampled_from(["pre", "post", "middle"]))
 def test_padding_keeps_the_right_tokens_on_the_right_side(sequences, maxlen, padding, truncating):
     ids, lengths = pad_sequences(sequences, maxlen, padding, truncating)
     assert ids.shape == (len(sequences), maxlen) and ids.dtype == np.int64
     for row, sequence in enumerate(sequences):
         n = min(len(sequence), maxlen)
         assert lengths[row] == n
-        kept = sequence[-maxlen:] if truncating == "pre" else sequence[:maxlen]
+        head = maxlen // 4 if truncating == "middle" and len(sequence) > maxlen else 0
+        kept = {"pre": sequence[-maxlen:], "post": sequence[:maxlen],
+                "middle": sequence[:head] + sequence[len(sequence) - (n - head):]}[truncating]
         valid = ids[row, maxlen - n:] if padding == "pre" else ids[row, :n]
         pads = ids[row, : maxlen - n] if padding == "pre" else ids[row, n:]
         assert valid.tolist() == list(kept)

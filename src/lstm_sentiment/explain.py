@@ -16,12 +16,13 @@ from torch import Tensor
 
 from .data.sources import LABEL_NAMES
 from .data.text import tokenize
-from .data.vocab import UNK_ID
+from .data.vocab import UNK_ID, truncated
 from .errors import UserError
 from .model import SentimentClassifier, classifiers_in
 from .predict import Predictor
 
 METHODS = ("integrated-gradients", "occlusion")
+TRUNCATED_SIDES = {"pre": "start", "post": "end", "middle": "middle"}  # data.truncating -> where tokens were cut
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Explanation:
     probability: float  # what predict gives: the LSTM's and the n-gram member's logits mixed, where it has one
     method: str
     truncated_tokens: int  # tokens beyond maxlen the model never saw
-    truncated_side: str  # "start" or "end"
+    truncated_side: str  # "start", "end" or "middle"
     lstm_probability: float = 0.0  # the LSTM's alone (= probability without an n-gram member)
     # the n-gram member's largest shares of the combined logit, [{"ngram": "not bad", "contribution": 0.8}, ...]
     ngram_contributions: list[dict] = field(default_factory=list)
@@ -57,7 +58,7 @@ def visible_tokens(predictor: Predictor, text: str) -> tuple[list[str], int]:
     maxlen = predictor.config.data.scoring_maxlen
     cut = max(0, len(tokens) - maxlen)
     if cut:
-        tokens = tokens[-maxlen:] if predictor.config.data.truncating == "pre" else tokens[:maxlen]
+        tokens = truncated(tokens, maxlen, predictor.config.data.truncating)
     return tokens, cut
 
 
@@ -161,6 +162,6 @@ def explain(predictor: Predictor, text: str, method: str = "integrated-gradients
         tokens=tokens, unknown=[i == UNK_ID for i in ids[0].tolist()], **traces, running_probability=running,
         contributions=contributions, label=LABEL_NAMES[int(probability >= 0.5)],
         probability=probability, method=method, truncated_tokens=cut,
-        truncated_side="start" if predictor.config.data.truncating == "pre" else "end", lstm_probability=running[-1],
+        truncated_side=TRUNCATED_SIDES[predictor.config.data.truncating], lstm_probability=running[-1],
         ngram_contributions=ngram_contributions,
         read_as={token: predictor.vocab.aliases[token] for token in tokens if token in predictor.vocab.aliases})

@@ -90,9 +90,10 @@ def contribution_spans(explanation: Explanation) -> str:
 def _truncation_note(explanation: Explanation) -> str:
     if not explanation.truncated_tokens:
         return ""
-    side = "first" if explanation.truncated_side == "start" else "last"
-    return (f"<p class='note'>The model reads at most {len(explanation.tokens)} tokens: the {side} "
-            f"{explanation.truncated_tokens} tokens of this review were cut and are not shown.</p>")
+    where = {"start": "first {n} tokens", "end": "last {n} tokens", "middle": "{n} tokens in the middle"}
+    cut = where[explanation.truncated_side].format(n=explanation.truncated_tokens)
+    return (f"<p class='note'>The model reads at most {len(explanation.tokens)} tokens: the {cut} of this "
+            "review were cut and are not shown.</p>")
 
 
 def _ngram_section(explanation: Explanation) -> str:

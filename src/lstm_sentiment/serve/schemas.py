@@ -45,7 +45,7 @@ class ExplainResponse(BaseModel):
     probability: float
     method: str
     truncated_tokens: int
-    truncated_side: Literal["start", "end"]
+    truncated_side: Literal["start", "end", "middle"]
     lstm_probability: float = Field(description="the LSTM's P(positive) alone (= probability without an n-gram member)")
     ngram_contributions: list[NgramContribution] = Field(
         default_factory=list, description="the n-gram member's largest shares of the logit; empty without one")
