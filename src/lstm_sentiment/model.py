@@ -29,9 +29,11 @@ class SentimentClassifier(nn.Module):
                  path=config.lstm_path)
             for k, hidden in enumerate(config.hidden_sizes)
         )
-        features = pooled_features(config, sizes[-1])
         self.output_dropout = nn.Dropout(config.output_dropout)
-        self.head = nn.Linear(features, 1)
+        self.head = nn.Linear(pooled_features(config.pooling, sizes[-1]), 1)
+        # texts shorter than config.sentence_head_tokens are scored by a head of their own (config.py says why)
+        self.sentence_head = (nn.Linear(pooled_features(config.sentence_pooling, sizes[-1]), 1)
+                              if config.sentence_head_tokens else None)
 
     def encode(self, ids: Tensor, lengths: Tensor, padding_side: str = "left", return_gates: bool = False):
         """Per-step outputs of the last LSTM layer, its final hidden state and (optionally) every layer's gates."""
@@ -54,12 +56,17 @@ class SentimentClassifier(nn.Module):
         final = h_n.transpose(0, 1).reshape(h_n.shape[1], -1)
         return x, final, gates
 
-    def pool(self, outputs: Tensor, final: Tensor, lengths: Tensor, padding_side: str) -> Tensor:
-        if self.config.pooling == "last":
+    def pool(self, outputs: Tensor, final: Tensor, lengths: Tensor, padding_side: str,
+             pooling: str | None = None) -> Tensor:
+        """Features for a head: `pooling` (default config.pooling) over the valid steps of `outputs`."""
+        pooling = pooling or self.config.pooling
+        if pooling == "last":
             return final
         steps = outputs.shape[1]
         # LSTM outputs are exactly zero at padded steps (lstm.py), so the sum needs no mask; the max does
         mean = outputs.sum(1) / lengths.clamp(min=1)[:, None].to(outputs.dtype)
+        if pooling == "mean":
+            return mean
         if not torch.jit.is_tracing() and bool((lengths == steps).all()):  # no padding: no mask to build
             maximum = outputs.amax(1)
         else:
@@ -67,9 +74,9 @@ class SentimentClassifier(nn.Module):
             valid = position >= (steps - lengths)[:, None] if padding_side == "left" else position < lengths[:, None]
             maximum = outputs.masked_fill(~valid.unsqueeze(-1), float("-inf")).amax(1)
             maximum = torch.where(torch.isfinite(maximum), maximum, torch.zeros_like(maximum))
-        if self.config.pooling == "maxmeanlast":
+        if pooling == "maxmeanlast":
             return torch.cat([maximum, mean, final.to(outputs.dtype)], dim=-1)
-        return {"mean": mean, "max": maximum, "maxmean": torch.cat([maximum, mean], dim=-1)}[self.config.pooling]
+        return maximum if pooling == "max" else torch.cat([maximum, mean], dim=-1)
 
     def forward(self, ids: Tensor, lengths: Tensor, padding_side: str = "left") -> Tensor:
         """ids = [batch, time] padded on `padding_side`; lengths = [batch]; returns logits = [batch]."""
@@ -79,7 +86,14 @@ class SentimentClassifier(nn.Module):
     def classify(self, outputs: Tensor, final: Tensor, lengths: Tensor, padding_side: str) -> Tensor:
         """Logits from the last LSTM layer's outputs and final state."""
         features = self.output_dropout(self.pool(outputs, final, lengths, padding_side))
-        return self.head(features).squeeze(-1)
+        logits = self.head(features).squeeze(-1)
+        if self.sentence_head is None:
+            return logits
+        sentence_features = self.output_dropout(
+            self.pool(outputs, final, lengths, padding_side, self.config.sentence_pooling))
+        sentence_logits = self.sentence_head(sentence_features).squeeze(-1)
+        # each text's logit comes from one head, so each head's gradient comes from its own texts only
+        return torch.where(lengths.to(logits.device) < self.config.sentence_head_tokens, sentence_logits, logits)
 
 
 class EnsembleClassifier(nn.Module):
