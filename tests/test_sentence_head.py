@@ -40,6 +40,20 @@ def test_each_text_is_scored_by_the_head_its_length_picks():
     assert not torch.allclose(review, sentence)  # the two heads differ, so the check above tells them apart
 
 
+def test_an_adding_sentence_head_adds_to_the_review_head_on_short_texts_only():
+    model = routed_model(sentence_pooling="last", sentence_head_adds=True)
+    _, right, lengths = batch_both_sides([7, 2, 4, 5], 7, 30)
+    outputs, final, _ = model.encode(right, lengths, "right")
+    review = model.head(model.pool(outputs, final, lengths, "right")).squeeze(-1)
+    logits = model(right, lengths, "right")
+    short = lengths < SHORT_BELOW
+    torch.testing.assert_close(logits[short], review[short] + model.sentence_head(final[short]).squeeze(-1))
+    torch.testing.assert_close(logits[~short], review[~short])
+    model.train()
+    model(right, lengths, "right")[short].sum().backward()  # sentences teach both heads
+    assert all(float(p.grad.abs().sum()) > 0 for p in [*model.head.parameters(), *model.sentence_head.parameters()])
+
+
 def test_a_head_learns_only_from_the_texts_it_scores():
     model = routed_model().train()
     _, right, lengths = batch_both_sides([7, 6, 2], 7, 30)

@@ -20,14 +20,15 @@ from .errors import UserError
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
 # 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions; 11: data.word_aliases;
 # 12: data.verb_lexicon. 13: data.lexicon_words. 14: ngram.sentence_mix_words. 15: model.sentence_head_tokens
-# and model.sentence_pooling.
+# model.sentence_pooling and model.sentence_head_adds.
 FORMAT_VERSION = 15
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
               7: ("data.negation_strength",), 8: ("data.composition_wordings",),
               9: ("data.labelled_words",), 10: ("data.verb_opinions",), 11: ("data.word_aliases",),
               12: ("data.verb_lexicon",), 13: ("data.lexicon_words",),
-              14: ("ngram.sentence_mix_words",), 15: ("model.sentence_head_tokens", "model.sentence_pooling")}
+              14: ("ngram.sentence_mix_words",),
+              15: ("model.sentence_head_tokens", "model.sentence_pooling", "model.sentence_head_adds")}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 # Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
 # anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
@@ -167,6 +168,9 @@ class ModelConfig:
     # reviews (maxmeanlast alone: SST-2 dev +0.7 point, IMDb validation -0.5; docs/results.md). 0: one head
     sentence_head_tokens: int = 0
     sentence_pooling: str = "maxmeanlast"
+    # true: a short text's logit is the review head's plus the sentence head's (with sentence_pooling = "last": the
+    # final states add to what max+mean pooling, shared with reviews, reads), so both heads learn from sentences
+    sentence_head_adds: bool = False
     lstm_path: str = "auto"  # "auto", "explicit" or "fused" (see lstm.py)
     # An ensemble: this many classifiers with their own weights, trained side by side on the same batches, each
     # on its own loss; predictions average their logits (model.py). Costs `members` times the compute.

@@ -92,7 +92,9 @@ class SentimentClassifier(nn.Module):
         sentence_features = self.output_dropout(
             self.pool(outputs, final, lengths, padding_side, self.config.sentence_pooling))
         sentence_logits = self.sentence_head(sentence_features).squeeze(-1)
-        # each text's logit comes from one head, so each head's gradient comes from its own texts only
+        if self.config.sentence_head_adds:
+            sentence_logits = sentence_logits + logits
+        # a review's logit comes from the review head alone, so the sentence head learns from sentences only
         return torch.where(lengths.to(logits.device) < self.config.sentence_head_tokens, sentence_logits, logits)
 
 
