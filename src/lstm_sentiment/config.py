@@ -1,4 +1,5 @@
-"""Typed configuration: the dataclasses, their defaults and bounds. Reading presets, files and overrides, and
+"""Typed configuration: the dataclasses, their defaults and bounds, and the config file format's history. The
+[data] section is data_config.py, the shared bounds config_limits.py; reading presets, files and overrides, and
 layering them, is config_io.py."""
 
 from __future__ import annotations
@@ -7,7 +8,22 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UserError
+from .config_limits import LIMITS, MAX_PARAMETERS, require
+from .data_config import DataConfig
+
+__all__ = [
+    "FORMAT_VERSION",
+    "LIMITS",
+    "MAX_PARAMETERS",
+    "Config",
+    "DataConfig",
+    "ModelConfig",
+    "NgramConfig",
+    "PretrainConfig",
+    "TrainConfig",
+    "keys_newer_than",
+    "pooled_features",
+]
 
 # 2: a model's config.json records every key, and a missing one is refused. Format 1 files (written before keys
 # such as data.eval_maxlen or model.members existed) take the defaults, each of which reproduces what models
@@ -19,7 +35,7 @@ from .errors import UserError
 # carry what scoring needs.
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
 # 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions; 11: data.word_aliases;
-# 12: data.verb_lexicon. 13: data.lexicon_words. 14: ngram.sentence_mix_words. 15: model.sentence_head_tokens
+# 12: data.verb_lexicon. 13: data.lexicon_words. 14: ngram.sentence_mix_words. 15: model.sentence_head_tokens,
 # model.sentence_pooling and model.sentence_head_adds.
 FORMAT_VERSION = 15
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
@@ -30,112 +46,6 @@ KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.en
               14: ("ngram.sentence_mix_words",),
               15: ("model.sentence_head_tokens", "model.sentence_pooling", "model.sentence_head_adds")}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
-# Sizes past these are typing mistakes, not models (a 10^9-wide embedding asks for terabytes): refused before
-# anything is allocated. The largest preset uses 30,000 words, 256 units and 1,500 tokens.
-LIMITS = {"num_words": 10_000_000, "maxlen": 1_000_000, "embedding_dim": 16_384, "hidden_size": 16_384,
-          "layers": 64, "members": 64, "batch_size": 1_000_000, "epochs": 100_000}
-MAX_PARAMETERS = 2_000_000_000  # 8 GB of float32 weights, before optimizer state
-
-
-@dataclass
-class DataConfig:
-    """How reviews become id sequences, and how the data is split."""
-
-    num_words: int = 10000  # vocabulary size, padding and out-of-vocabulary ids included
-    maxlen: int = 200  # tokens kept per review
-    # tokens read per review when scoring (validation, test, evaluate, predict, serve, explain); 0: maxlen. A
-    # bidirectional model with pooling over time reads any length, so training can cut reviews short for speed
-    # while scoring reads more of the long ones (quick: validation loss 0.2482 vs 0.2513, 3 seeds).
-    eval_maxlen: int = 0
-    padding: str = "pre"  # side that receives padding: "pre" (Keras default) or "post"
-    # what loses tokens beyond maxlen: "pre" (the start; Keras' default), "post" (the end) or "middle" (keeps a
-    # quarter from the start and the rest from the end: data/vocab.py, truncated)
-    truncating: str = "pre"
-    # share of the training split held out for model selection; 0 trains on all of it for the configured epochs
-    # and keeps the last (a final refit, once the settings were chosen on a validation split)
-    validation_split: float = 0.2
-    # "movie": hold out whole movies (aclImdb archives and folders; IMDb's test split is movie-disjoint too),
-    # "none": any reviews (always the case for CSV files without movie ids)
-    validation_groups: str = "none"
-    pool: bool = False  # pool train+test and re-split by test_fraction (what many notebooks do)
-    # sentiment treebank sources only: every labelled phrase of the training trees is also a training example
-    phrases: bool = False
-    # sentiment treebank sources only: "binary" (SST-2: labels 0-1 negative, 3-4 positive, 2 dropped) or "graded"
-    # (training examples keep label/4 as a soft target, neutral ones included; validation and test stay binary)
-    treebank_labels: str = "binary"
-    # sentiment treebank sources only: negated variants ("is not", "isn't", "is never") of each clear copula phrase
-    # of the training trees, labelled as the mirror image pulled halfway to neutral (data/negation.py); 0-3
-    negations: int = 0
-    # sentiment treebank sources only: composed examples per clear opinion of the training trees (0-7): embedding
-    # negation, with an aside, double negation, confirmed or denied expectation, answered question, contrast,
-    # affirming negation (data/composition.py; before format 7 there were six, so 6 made other examples); 8 adds
-    # an eighth, the negated limit ("couldn't have been more terrific"), and makes other examples than 7
-    compositions: int = 0
-    # ... and each construction given as many examples with a positive target as with a negative one (the rarer
-    # side repeated in other wordings): the trees hold more positive opinions than negative ones
-    balance_compositions: bool = False
-    # ... the share of a clear opinion's distance from neutral that its negation keeps on the other side: 0.5
-    # ("is dreadful", label 0, negated -> 0.75) reads "not bad" as "fairly good"; 1 mirrors it fully (-> 1.0).
-    # A double negation keeps the same share on the opinion's own side.
-    negation_strength: float = 0.5
-    # ... and the wordings of the constructions: "standard", "extended" (twice as many) or "idioms" (standard,
-    # with "can't ... enough" idioms among the affirming negations; data/wordings.py)
-    composition_wordings: str = "standard"
-    # every word the training split labels on its own (the treebank's one-word phrases) joins the vocabulary,
-    # beyond the num_words most frequent: rare opinion words ("loathe") then get an embedding, not <unk>
-    labelled_words: bool = False
-    # sentiment treebank sources only: first-person verb opinions ("I cherished the acting") in 1-9 of nine
-    # constructions per verb and object (negated, embedded, doubly negated, with an aside, contrasted, expected,
-    # questioned, "can't ... enough"; data/verb_opinions.py), its verbs kept in the vocabulary; 0: none
-    verb_opinions: int = 0
-    # the verbs of those opinions: "standard" (24, data/verb_opinions.py's TRAINING) or "extended" (48, EXTENDED)
-    verb_lexicon: str = "standard"
-    # sentiment treebank sources only: the clear words of a published opinion lexicon that no training tree
-    # holds, as one-word examples (data/lexicon.py; "vader": VADER's 7,500 rated words, `pip install
-    # 'lstm-sentiment[lexicon]'`; "vader-calibrated": each rating's target the training trees' own for the words
-    # they share), or "none"; with labelled_words they join the vocabulary
-    lexicon_words: str = "none"
-    # words outside the vocabulary read as a word inside it (data/aliases.py), chosen from the training and
-    # unlabelled texts before any label is seen: "stems" (same Snowball stem: "disliked" -> "dislike"),
-    # "neighbours" (also the nearest in meaning by PPMI+SVD vectors, for words seen 20 times: "despise" ->
-    # "dislike"), "none"
-    word_aliases: str = "none"
-    test_fraction: float = 0.2  # used when pooling, or for a CSV without a split column
-    split_seed: int = 42
-
-    @property
-    def scoring_maxlen(self) -> int:
-        """Tokens kept per review when the model scores it rather than learns from it."""
-        return self.eval_maxlen or self.maxlen
-
-    def validate(self) -> None:
-        _check(3 <= self.num_words <= LIMITS["num_words"], f"data.num_words must be in [3, {LIMITS['num_words']:,}]")
-        _check(1 <= self.maxlen <= LIMITS["maxlen"], f"data.maxlen must be in [1, {LIMITS['maxlen']:,}]")
-        _check(0 <= self.eval_maxlen <= LIMITS["maxlen"],
-               f"data.eval_maxlen must be 0 (as maxlen) or a number of tokens up to {LIMITS['maxlen']:,}")
-        _check(self.padding in ("pre", "post"), "data.padding must be 'pre' or 'post'")
-        _check(self.truncating in ("pre", "post", "middle"), "data.truncating must be 'pre', 'post' or 'middle'")
-        _check(0.0 <= self.validation_split < 1.0, "data.validation_split must be in [0, 1)")
-        _check(self.validation_groups in ("none", "movie"), "data.validation_groups must be 'none' or 'movie'")
-        _check(0.0 < self.test_fraction < 1.0, "data.test_fraction must be between 0 and 1")
-        _check(self.treebank_labels in ("binary", "graded"), "data.treebank_labels must be 'binary' or 'graded'")
-        _check(0 <= self.negations <= 3, "data.negations must be 0 (none) to 3 (not, n't and never)")
-        _check(0 <= self.compositions <= 8,
-               "data.compositions must be 0 (none) to 7 (one of each of the seven constructions) or 8 (with the "
-               "negated limit)")
-        _check(0 <= self.verb_opinions <= 9,
-               "data.verb_opinions must be 0 (none) to 9 (every verb construction for every verb and object)")
-        _check(self.verb_lexicon in ("standard", "extended"), "data.verb_lexicon must be 'standard' or 'extended'")
-        _check(self.lexicon_words in ("none", "vader", "vader-calibrated"),
-               "data.lexicon_words must be 'none', 'vader' or 'vader-calibrated'")
-        _check(self.word_aliases in ("none", "stems", "neighbours"),
-               "data.word_aliases must be 'none', 'stems' or 'neighbours'")
-        _check(self.composition_wordings in ("standard", "extended", "idioms"),
-               "data.composition_wordings must be 'standard', 'extended' or 'idioms'")
-        _check(0.0 < self.negation_strength <= 1.0,
-               "data.negation_strength must be in (0, 1] (near 0: a negated opinion is neutral, 1: its mirror image)")
-
-
 POOLINGS = ("last", "max", "mean", "maxmean", "maxmeanlast")
 
 
@@ -177,23 +87,23 @@ class ModelConfig:
     members: int = 1
 
     def validate(self) -> None:
-        _check(1 <= self.embedding_dim <= LIMITS["embedding_dim"],
+        require(1 <= self.embedding_dim <= LIMITS["embedding_dim"],
                f"model.embedding_dim must be in [1, {LIMITS['embedding_dim']:,}]")
-        _check(self.embedding_init in ("uniform", "normal", "ppmi"),
+        require(self.embedding_init in ("uniform", "normal", "ppmi"),
                "model.embedding_init must be 'uniform', 'normal' or 'ppmi'")
-        _check(self.embedding_window >= 1, "model.embedding_window must be at least 1")
-        _check(1 <= len(self.hidden_sizes) <= LIMITS["layers"] and all(h >= 1 for h in self.hidden_sizes),
+        require(self.embedding_window >= 1, "model.embedding_window must be at least 1")
+        require(1 <= len(self.hidden_sizes) <= LIMITS["layers"] and all(h >= 1 for h in self.hidden_sizes),
                f"model.hidden_sizes must list 1 to {LIMITS['layers']} positive sizes")
-        _check(max(self.hidden_sizes) <= LIMITS["hidden_size"],
+        require(max(self.hidden_sizes) <= LIMITS["hidden_size"],
                f"model.hidden_sizes: {max(self.hidden_sizes):,} units is above the limit of {LIMITS['hidden_size']:,}")
         for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "weight_dropout",
                      "output_dropout"):
-            _check(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
-        _check(self.pooling in POOLINGS, f"model.pooling must be one of {', '.join(POOLINGS)}")
-        _check(self.sentence_pooling in POOLINGS, f"model.sentence_pooling must be one of {', '.join(POOLINGS)}")
-        _check(self.sentence_head_tokens >= 0, "model.sentence_head_tokens must be 0 (one head) or a token count")
-        _check(self.lstm_path in ("auto", "explicit", "fused"), "model.lstm_path must be auto, explicit or fused")
-        _check(1 <= self.members <= LIMITS["members"], f"model.members must be in [1, {LIMITS['members']}]")
+            require(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
+        require(self.pooling in POOLINGS, f"model.pooling must be one of {', '.join(POOLINGS)}")
+        require(self.sentence_pooling in POOLINGS, f"model.sentence_pooling must be one of {', '.join(POOLINGS)}")
+        require(self.sentence_head_tokens >= 0, "model.sentence_head_tokens must be 0 (one head) or a token count")
+        require(self.lstm_path in ("auto", "explicit", "fused"), "model.lstm_path must be auto, explicit or fused")
+        require(1 <= self.members <= LIMITS["members"], f"model.members must be in [1, {LIMITS['members']}]")
 
     def parameter_count(self, vocab_size: int) -> int:
         """Weights the classifier will hold, from the config alone (checked before anything is built)."""
@@ -249,20 +159,20 @@ class TrainConfig:
     entropy_minimisation: float = 0.0
 
     def validate(self) -> None:
-        _check(1 <= self.epochs <= LIMITS["epochs"], f"train.epochs must be in [1, {LIMITS['epochs']:,}]")
-        _check(1 <= self.batch_size <= LIMITS["batch_size"], f"train.batch_size must be in [1, {LIMITS['batch_size']:,}]")
-        _check(0 <= self.seed < 2**63, "train.seed must be in [0, 2^63)")
-        _check(self.optimizer in ("adam", "adamw"), "train.optimizer must be 'adam' or 'adamw'")
-        _check(self.learning_rate > 0, "train.learning_rate must be positive")
-        _check(self.schedule in ("constant", "onecycle"), "train.schedule must be 'constant' or 'onecycle'")
-        _check(self.grad_clip >= 0, "train.grad_clip must be >= 0")
-        _check(self.early_stopping_patience >= 0, "train.early_stopping_patience must be >= 0")
-        _check(self.encoder_lr_factor > 0, "train.encoder_lr_factor must be positive")
-        _check(0 <= self.freeze_encoder_epochs < self.epochs, "train.freeze_encoder_epochs must be in [0, epochs)")
-        _check(0.0 <= self.weight_average < 1.0, "train.weight_average must be in [0, 1)")
-        _check(0.0 <= self.adversarial < 1.0, "train.adversarial must be in [0, 1)")
-        _check(0.0 <= self.virtual_adversarial < 1.0, "train.virtual_adversarial must be in [0, 1)")
-        _check(0.0 <= self.entropy_minimisation <= 10.0, "train.entropy_minimisation must be in [0, 10]")
+        require(1 <= self.epochs <= LIMITS["epochs"], f"train.epochs must be in [1, {LIMITS['epochs']:,}]")
+        require(1 <= self.batch_size <= LIMITS["batch_size"], f"train.batch_size must be in [1, {LIMITS['batch_size']:,}]")
+        require(0 <= self.seed < 2**63, "train.seed must be in [0, 2^63)")
+        require(self.optimizer in ("adam", "adamw"), "train.optimizer must be 'adam' or 'adamw'")
+        require(self.learning_rate > 0, "train.learning_rate must be positive")
+        require(self.schedule in ("constant", "onecycle"), "train.schedule must be 'constant' or 'onecycle'")
+        require(self.grad_clip >= 0, "train.grad_clip must be >= 0")
+        require(self.early_stopping_patience >= 0, "train.early_stopping_patience must be >= 0")
+        require(self.encoder_lr_factor > 0, "train.encoder_lr_factor must be positive")
+        require(0 <= self.freeze_encoder_epochs < self.epochs, "train.freeze_encoder_epochs must be in [0, epochs)")
+        require(0.0 <= self.weight_average < 1.0, "train.weight_average must be in [0, 1)")
+        require(0.0 <= self.adversarial < 1.0, "train.adversarial must be in [0, 1)")
+        require(0.0 <= self.virtual_adversarial < 1.0, "train.virtual_adversarial must be in [0, 1)")
+        require(0.0 <= self.entropy_minimisation <= 10.0, "train.entropy_minimisation must be in [0, 10]")
 
     @property
     def semi_supervised(self) -> bool:
@@ -287,13 +197,13 @@ class PretrainConfig:
     windows_per_epoch: int = 0  # stop each epoch after this many windows (0: the whole stream); for time budgets
 
     def validate(self) -> None:
-        _check(self.epochs >= 1, "pretrain.epochs must be at least 1")
-        _check(self.streams >= 1 and self.bptt >= 2, "pretrain.streams must be >= 1 and pretrain.bptt >= 2")
-        _check(self.learning_rate > 0, "pretrain.learning_rate must be positive")
-        _check(0.0 <= self.dropout < 1.0, "pretrain.dropout must be in [0, 1)")
-        _check(self.negatives >= 1, "pretrain.negatives must be at least 1")
-        _check(self.validation_tokens >= 1, "pretrain.validation_tokens must be at least 1")
-        _check(self.windows_per_epoch >= 0, "pretrain.windows_per_epoch must be >= 0")
+        require(self.epochs >= 1, "pretrain.epochs must be at least 1")
+        require(self.streams >= 1 and self.bptt >= 2, "pretrain.streams must be >= 1 and pretrain.bptt >= 2")
+        require(self.learning_rate > 0, "pretrain.learning_rate must be positive")
+        require(0.0 <= self.dropout < 1.0, "pretrain.dropout must be in [0, 1)")
+        require(self.negatives >= 1, "pretrain.negatives must be at least 1")
+        require(self.validation_tokens >= 1, "pretrain.validation_tokens must be at least 1")
+        require(self.windows_per_epoch >= 0, "pretrain.windows_per_epoch must be >= 0")
 
 
 @dataclass
@@ -323,14 +233,14 @@ class NgramConfig:
     sentence_mix_words: int = 0
 
     def validate(self) -> None:
-        _check(0 <= self.order <= 5, "ngram.order must be 0 (no n-gram member) to 5")
-        _check(self.sentence_mix_words >= 0, "ngram.sentence_mix_words must be 0 (one mix) or a token count")
-        _check(self.min_count >= 1, "ngram.min_count must be at least 1")
-        _check(self.c > 0, "ngram.c must be positive")
-        _check(self.max_features >= 1, "ngram.max_features must be at least 1")
-        _check(self.negation_scope in ("drop", "mark", "keep", "clause"),
+        require(0 <= self.order <= 5, "ngram.order must be 0 (no n-gram member) to 5")
+        require(self.sentence_mix_words >= 0, "ngram.sentence_mix_words must be 0 (one mix) or a token count")
+        require(self.min_count >= 1, "ngram.min_count must be at least 1")
+        require(self.c > 0, "ngram.c must be positive")
+        require(self.max_features >= 1, "ngram.max_features must be at least 1")
+        require(self.negation_scope in ("drop", "mark", "keep", "clause"),
                "ngram.negation_scope must be drop, mark, keep or clause")
-        _check(self.mix_constructions >= 0, "ngram.mix_constructions must be 0 (validation only) or positive")
+        require(self.mix_constructions >= 0, "ngram.mix_constructions must be 0 (validation only) or positive")
 
 
 @dataclass
@@ -347,21 +257,21 @@ class Config:
         self.train.validate()
         self.pretrain.validate()
         self.ngram.validate()
-        _check(self.model.sentence_head_tokens <= min(self.data.maxlen, self.data.scoring_maxlen),
+        require(self.model.sentence_head_tokens <= min(self.data.maxlen, self.data.scoring_maxlen),
                "model.sentence_head_tokens must not exceed data.maxlen or data.eval_maxlen (texts are told apart by "
                "the tokens read)")
-        _check(self.ngram.sentence_mix_words <= min(self.data.maxlen, self.data.scoring_maxlen),
+        require(self.ngram.sentence_mix_words <= min(self.data.maxlen, self.data.scoring_maxlen),
                "ngram.sentence_mix_words must not exceed data.maxlen or data.eval_maxlen (texts are told apart by "
                "the tokens scored)")
-        _check(self.ngram.order == 0 or self.data.validation_split > 0,
+        require(self.ngram.order == 0 or self.data.validation_split > 0,
                "ngram.order > 0 mixes the n-gram member by weights chosen on validation; set data.validation_split "
                "above 0")
         parameters = self.model.parameter_count(self.data.num_words)
-        _check(parameters <= MAX_PARAMETERS, f"the model would have {parameters:,} weights "
+        require(parameters <= MAX_PARAMETERS, f"the model would have {parameters:,} weights "
                f"({4 * parameters / 1e9:,.0f} GB), more than the limit of {MAX_PARAMETERS:,}; check model sizes")
-        _check(self.model.members == 1 or self.train.adversarial == 0,
+        require(self.model.members == 1 or self.train.adversarial == 0,
                "train.adversarial works on a single classifier; set model.members = 1 or train.adversarial = 0")
-        _check(self.model.members == 1 or not self.train.semi_supervised,
+        require(self.model.members == 1 or not self.train.semi_supervised,
                "train.virtual_adversarial and train.entropy_minimisation work on a single classifier; set "
                "model.members = 1")
         return self
@@ -373,8 +283,3 @@ class Config:
 def keys_newer_than(version: int) -> set[str]:
     """Keys a config file of format `version` may lack (added later; their defaults reproduce older models)."""
     return {key for added, keys in KEYS_ADDED.items() if added > version for key in keys}
-
-
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise UserError(message)
