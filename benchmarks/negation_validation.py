@@ -33,7 +33,6 @@ from lstm_sentiment.data.treebank import read_trees, split_texts
 from lstm_sentiment.data.verb_opinions import verb_sets
 from lstm_sentiment.predict import load_model, resolve_model_dir
 
-
 _LEAF = re.compile(r"\((\d) ([^()\s]+)\)")
 
 

@@ -77,7 +77,7 @@ def test_fit_learns_from_the_clean_and_the_perturbed_batch(monkeypatch):
     ids, lengths, labels = torch.randint(2, 20, (4, 5)), torch.full((4,), 5), torch.tensor([1, 0, 1, 1])
     config = TrainConfig(epochs=1, optimizer="adam", learning_rate=1e-3, grad_clip=0.0, mixed_precision=False,
                          adversarial=0.1)
-    forward = lambda net, batch: (net(batch[0], batch[1], "right"), batch[2])  # noqa: E731
+    forward = lambda net, batch: (net(batch[0], batch[1], "right"), batch[2])
 
     model = tiny_classifier()
     model.embedding_dropout.p = model.output_dropout.p = 0.0  # deterministic passes

@@ -117,7 +117,7 @@ def test_explanations_and_predictions_read_eval_maxlen_tokens(predictor):
                                          data=dataclasses.replace(predictor.config.data, eval_maxlen=45))
     result = explain(reading, long_review)
     assert len(result.tokens) == 45 and result.truncated_tokens == 15 and result.tokens[0] == "dull"
-    ids, lengths = reading.encode([long_review])
+    _ids, lengths = reading.encode([long_review])
     assert int(lengths[0]) == 45
     last_45 = " ".join(["dull"] * 25) + " " + " ".join(["wonderful"] * 20)  # what "pre" truncation keeps
     assert reading.probabilities([long_review])[0] == pytest.approx(reading.probabilities([last_45])[0], abs=1e-6)

@@ -73,7 +73,7 @@ def test_json_nested_100000_deep(model_dir, tmp_path, capsys):
 def test_non_finite_weights_are_refused_at_load(model_dir, tmp_path, capsys):
     broken = copied(model_dir, tmp_path / "model")
     tensors = load_file(broken / "model.safetensors")
-    name = sorted(tensors)[0]
+    name = min(tensors)
     tensors[name] = torch.full_like(tensors[name], float("nan"))
     save_file(tensors, broken / "model.safetensors")
     err = one_line_error(capsys, "predict", "--model", broken, "fine", "--json")

@@ -12,7 +12,7 @@ from lstm_sentiment.lstm import LSTM, LSTMCell
 from lstm_sentiment.native import lstm_steps
 from lstm_sentiment.recurrence import Recurrence
 
-TOL = dict(rtol=1e-10, atol=1e-12)
+TOL = {"rtol": 1e-10, "atol": 1e-12}
 
 
 @pytest.fixture(autouse=True, params=["compiled", "python"])
@@ -31,7 +31,7 @@ def test_step_kernel_builds_where_a_compiler_exists(step_loop):
         assert lstm_steps() is not None
 
 
-@pytest.mark.parametrize("dtype, tol", [(torch.float64, TOL), (torch.float32, dict(rtol=1e-5, atol=1e-6))])
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, TOL), (torch.float32, {"rtol": 1e-5, "atol": 1e-6})])
 def test_compiled_and_python_loops_agree(dtype, tol, monkeypatch, step_loop):
     if step_loop == "python":
         pytest.skip("compares both loops in one run")
@@ -198,7 +198,7 @@ def test_cell_matches_one_layer_step():
     layer.load_state_dict({f"{k}_l0": v for k, v in cell.state_dict().items()})
     x = torch.randn(2, 1, 4, dtype=torch.float64)
     h, c = cell(x[:, 0])
-    out, (h_n, c_n) = layer(x)
+    _out, (h_n, c_n) = layer(x)
     torch.testing.assert_close(h, h_n[0], **TOL)
     torch.testing.assert_close(c, c_n[0], **TOL)
 
@@ -208,7 +208,7 @@ def test_gates_are_returned_and_consistent():
     ours = LSTM(3, 4, bidirectional=True).double().eval()
     x = torch.randn(2, 6, 3, dtype=torch.float64)
     lengths = torch.tensor([6, 4])
-    out, (h, c), gates = ours(x, lengths, padding_side="right", return_gates=True)
+    out, (_h, _c), gates = ours(x, lengths, padding_side="right", return_gates=True)
     assert len(gates) == 2
     forward_gates = gates[0]
     for tensor in forward_gates[:4]:
@@ -234,7 +234,7 @@ def test_recurrent_dropout_mask_is_fixed_across_time():
         return masks[-1]
 
     ours._mask = spy
-    out, _ = ours(torch.randn(3, 10, 2))
+    _out, _ = ours(torch.randn(3, 10, 2))
     assert len(masks) == 1 and masks[0].shape == (3, 8)  # one mask per sequence for the whole sequence
     assert set(masks[0].unique().tolist()) <= {0.0, 2.0}
     ours.eval()
@@ -268,8 +268,8 @@ def test_batch_first_false_and_initial_state():
     state = (torch.randn(1, 2, 7, dtype=torch.float64), torch.randn(1, 2, 7, dtype=torch.float64))
     for path in ("explicit", "fused"):
         ours.path = path
-        out, (h, c) = ours(x, state=state)
-        ref_out, (ref_h, ref_c) = reference(x, state)
+        out, (_h, c) = ours(x, state=state)
+        ref_out, (_ref_h, ref_c) = reference(x, state)
         torch.testing.assert_close(out, ref_out, **TOL)
         torch.testing.assert_close(c, ref_c, **TOL)
 

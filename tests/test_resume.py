@@ -71,7 +71,7 @@ def setup(tmp_path_factory, small_archive):
     "checkpoint-write:6",
 ])
 def test_killed_and_resumed_run_is_bit_identical(setup, fault, tmp_path):
-    folder, config, data, expected = setup
+    _folder, config, data, expected = setup
     out = tmp_path / "run"
     killed = run(train_command(out, config, data), fault=fault)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -97,7 +97,7 @@ def start_and_wait_for_a_checkpoint(out: Path, config: Path, data: Path, **popen
 
 
 def test_kill_at_a_random_moment(setup, tmp_path):
-    folder, config, data, expected = setup
+    _folder, config, data, expected = setup
     out = tmp_path / "run"
     process = start_and_wait_for_a_checkpoint(out, config, data, stdout=subprocess.DEVNULL,
                                               stderr=subprocess.DEVNULL)
@@ -110,7 +110,7 @@ def test_kill_at_a_random_moment(setup, tmp_path):
 
 
 def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(setup, tmp_path):
-    folder, config, data, expected = setup
+    _folder, config, data, expected = setup
     out = tmp_path / "run"
     process = start_and_wait_for_a_checkpoint(out, config, data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                               text=True)
@@ -124,7 +124,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(setup, tmp_path):
 
 
 def test_resume_with_a_different_config_is_refused(setup, tmp_path):
-    folder, config, data, _ = setup
+    _folder, config, data, _ = setup
     out = tmp_path / "run"
     assert run(train_command(out, config, data), fault="epoch-end:1").returncode == -signal.SIGKILL
     refused = run([sys.executable, "-m", "lstm_sentiment", "train", "--resume", str(out), "--set",
@@ -142,7 +142,7 @@ def test_a_checkpoint_from_before_a_config_key_existed_resumes(setup, tmp_path):
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    folder, config, data, expected = setup
+    _folder, config, data, expected = setup
     out = tmp_path / "run"
     assert run(train_command(out, config, data), fault="epoch-end:1").returncode == -signal.SIGKILL
     path = out / "checkpoint.safetensors"
