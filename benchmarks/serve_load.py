@@ -38,7 +38,8 @@ def typical_reviews(archive: Path | None, count: int = 2000, seed: int = 0) -> l
                         break
         return reviews
     rng = random.Random(seed)
-    words = "the film was a great story with some awful acting and brilliant music but the plot dragged".split()
+    words = ["the", "film", "was", "a", "great", "story", "with", "some", "awful", "acting", "and", "brilliant",
+             "music", "but", "the", "plot", "dragged"]
     return [" ".join(rng.choice(words) for _ in range(230)) for _ in range(count)]
 
 

@@ -32,7 +32,8 @@ def test_shipped_files_are_small_safetensors_and_json():
     config = json.loads((folder / "config.json").read_text())
     assert config["train"]["seed"] == 0 and config["weights_dtype"] == "float16"
     with safe_open(folder / "model.safetensors", "pt") as weights:
-        assert all(str(weights.get_tensor(k).dtype) == "torch.float16" for k in weights.keys())
+        names = weights.keys()  # safe_open is not iterable itself
+        assert all(str(weights.get_tensor(k).dtype) == "torch.float16" for k in names)
 
 
 def test_default_model_classifies_obvious_reviews():

@@ -33,7 +33,8 @@ def launch(processes: int, arguments: list[str], fault: str | None = None) -> su
     environment.pop("LSTM_SENTIMENT_FAULT", None)
     if fault:
         environment["LSTM_SENTIMENT_FAULT"] = fault
-    return subprocess.run([sys.executable, *command], capture_output=True, text=True, env=environment, timeout=600)
+    return subprocess.run([sys.executable, *command], check=False, capture_output=True, text=True, env=environment,
+                          timeout=600)
 
 
 def train(tmp_path: Path, archive: Path, out: str, processes: int, fault: str | None = None,

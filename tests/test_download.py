@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -17,7 +18,7 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
 class RangeHandler(http.server.BaseHTTPRequestHandler):
     payload = PAYLOAD
-    served: list[str] = []
+    served: ClassVar[list[str]] = []  # shared by every handler the server makes
 
     def do_GET(self):
         data = self.payload

@@ -249,7 +249,7 @@ def test_an_endless_line_on_standard_input_is_refused_by_number(model_dir):
     from lstm_sentiment.data.sources import MAX_REVIEW_BYTES
 
     finished = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(model_dir)],
-                              input=b"a fine film\n" + b"y" * (MAX_REVIEW_BYTES + 10), capture_output=True,
+                              input=b"a fine film\n" + b"y" * (MAX_REVIEW_BYTES + 10), check=False, capture_output=True,
                               timeout=120)
     assert finished.returncode == 2
     assert b"standard input, line 2: longer than 1,000,000 bytes" in finished.stderr

@@ -126,7 +126,7 @@ def test_fuzzing_from_the_openapi_schema_finds_no_server_errors(server, tmp_path
                "--exclude-checks", "positive_data_acceptance", "--max-examples", "60", "--seed", "7",
                "--workers", "1", "--no-color", "--request-timeout", "60",
                "--suppress-health-check", "too_slow", "--generation-database", "none"]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
@@ -138,7 +138,7 @@ def test_several_worker_processes_serve_the_same_model(tmp_path):
 
 
 def children_of(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    found = subprocess.run(["pgrep", "-P", str(pid)], check=False, capture_output=True, text=True).stdout.split()
     return [int(child) for child in found]
 
 
@@ -186,7 +186,7 @@ def test_workers_die_with_their_server_and_a_served_port_is_refused(signal_name)
         workers = children_of(server.pid)
         assert len(workers) >= 2
         second = subprocess.run([sys.executable, "-m", "lstm_sentiment", "serve", "--port", str(port), "--workers",
-                                 "2", "--device", "cpu"], capture_output=True, text=True, timeout=120)
+                                 "2", "--device", "cpu"], check=False, capture_output=True, text=True, timeout=120)
         assert second.returncode == 2 and "cannot listen on" in second.stderr
         assert len(second.stderr.strip().splitlines()) == 1
         server.send_signal(getattr(signal, signal_name))
