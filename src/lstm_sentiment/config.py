@@ -88,14 +88,14 @@ class ModelConfig:
 
     def validate(self) -> None:
         require(1 <= self.embedding_dim <= LIMITS["embedding_dim"],
-               f"model.embedding_dim must be in [1, {LIMITS['embedding_dim']:,}]")
+                f"model.embedding_dim must be in [1, {LIMITS['embedding_dim']:,}]")
         require(self.embedding_init in ("uniform", "normal", "ppmi"),
-               "model.embedding_init must be 'uniform', 'normal' or 'ppmi'")
+                "model.embedding_init must be 'uniform', 'normal' or 'ppmi'")
         require(self.embedding_window >= 1, "model.embedding_window must be at least 1")
         require(1 <= len(self.hidden_sizes) <= LIMITS["layers"] and all(h >= 1 for h in self.hidden_sizes),
-               f"model.hidden_sizes must list 1 to {LIMITS['layers']} positive sizes")
+                f"model.hidden_sizes must list 1 to {LIMITS['layers']} positive sizes")
         require(max(self.hidden_sizes) <= LIMITS["hidden_size"],
-               f"model.hidden_sizes: {max(self.hidden_sizes):,} units is above the limit of {LIMITS['hidden_size']:,}")
+                f"model.hidden_sizes: {max(self.hidden_sizes):,} units is above the limit of {LIMITS['hidden_size']:,}")
         for name in ("dropout", "recurrent_dropout", "embedding_dropout", "word_dropout", "weight_dropout",
                      "output_dropout"):
             require(0.0 <= getattr(self, name) < 1.0, f"model.{name} must be in [0, 1)")
@@ -160,7 +160,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         require(1 <= self.epochs <= LIMITS["epochs"], f"train.epochs must be in [1, {LIMITS['epochs']:,}]")
-        require(1 <= self.batch_size <= LIMITS["batch_size"], f"train.batch_size must be in [1, {LIMITS['batch_size']:,}]")
+        require(1 <= self.batch_size <= LIMITS["batch_size"],
+                f"train.batch_size must be in [1, {LIMITS['batch_size']:,}]")
         require(0 <= self.seed < 2**63, "train.seed must be in [0, 2^63)")
         require(self.optimizer in ("adam", "adamw"), "train.optimizer must be 'adam' or 'adamw'")
         require(self.learning_rate > 0, "train.learning_rate must be positive")
@@ -239,7 +240,7 @@ class NgramConfig:
         require(self.c > 0, "ngram.c must be positive")
         require(self.max_features >= 1, "ngram.max_features must be at least 1")
         require(self.negation_scope in ("drop", "mark", "keep", "clause"),
-               "ngram.negation_scope must be drop, mark, keep or clause")
+                "ngram.negation_scope must be drop, mark, keep or clause")
         require(self.mix_constructions >= 0, "ngram.mix_constructions must be 0 (validation only) or positive")
 
 
@@ -257,23 +258,22 @@ class Config:
         self.train.validate()
         self.pretrain.validate()
         self.ngram.validate()
-        require(self.model.sentence_head_tokens <= min(self.data.maxlen, self.data.scoring_maxlen),
-               "model.sentence_head_tokens must not exceed data.maxlen or data.eval_maxlen (texts are told apart by "
-               "the tokens read)")
-        require(self.ngram.sentence_mix_words <= min(self.data.maxlen, self.data.scoring_maxlen),
-               "ngram.sentence_mix_words must not exceed data.maxlen or data.eval_maxlen (texts are told apart by "
-               "the tokens scored)")
+        for name, tokens in (("model.sentence_head_tokens", self.model.sentence_head_tokens),
+                             ("ngram.sentence_mix_words", self.ngram.sentence_mix_words)):
+            require(tokens <= min(self.data.maxlen, self.data.scoring_maxlen),
+                    f"{name} must not exceed data.maxlen or data.eval_maxlen (texts are told apart by the tokens "
+                    "scored)")
         require(self.ngram.order == 0 or self.data.validation_split > 0,
-               "ngram.order > 0 mixes the n-gram member by weights chosen on validation; set data.validation_split "
-               "above 0")
+                "ngram.order > 0 mixes the n-gram member by weights chosen on validation; set data.validation_split "
+                "above 0")
         parameters = self.model.parameter_count(self.data.num_words)
         require(parameters <= MAX_PARAMETERS, f"the model would have {parameters:,} weights "
-               f"({4 * parameters / 1e9:,.0f} GB), more than the limit of {MAX_PARAMETERS:,}; check model sizes")
+                f"({4 * parameters / 1e9:,.0f} GB), more than the limit of {MAX_PARAMETERS:,}; check model sizes")
         require(self.model.members == 1 or self.train.adversarial == 0,
-               "train.adversarial works on a single classifier; set model.members = 1 or train.adversarial = 0")
+                "train.adversarial works on a single classifier; set model.members = 1 or train.adversarial = 0")
         require(self.model.members == 1 or not self.train.semi_supervised,
-               "train.virtual_adversarial and train.entropy_minimisation work on a single classifier; set "
-               "model.members = 1")
+                "train.virtual_adversarial and train.entropy_minimisation work on a single classifier; set "
+                "model.members = 1")
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -82,7 +82,7 @@ class DataConfig:
         require(3 <= self.num_words <= LIMITS["num_words"], f"data.num_words must be in [3, {LIMITS['num_words']:,}]")
         require(1 <= self.maxlen <= LIMITS["maxlen"], f"data.maxlen must be in [1, {LIMITS['maxlen']:,}]")
         require(0 <= self.eval_maxlen <= LIMITS["maxlen"],
-               f"data.eval_maxlen must be 0 (as maxlen) or a number of tokens up to {LIMITS['maxlen']:,}")
+                f"data.eval_maxlen must be 0 (as maxlen) or a number of tokens up to {LIMITS['maxlen']:,}")
         require(self.padding in ("pre", "post"), "data.padding must be 'pre' or 'post'")
         require(self.truncating in ("pre", "post", "middle"), "data.truncating must be 'pre', 'post' or 'middle'")
         require(0.0 <= self.validation_split < 1.0, "data.validation_split must be in [0, 1)")
@@ -91,16 +91,16 @@ class DataConfig:
         require(self.treebank_labels in ("binary", "graded"), "data.treebank_labels must be 'binary' or 'graded'")
         require(0 <= self.negations <= 3, "data.negations must be 0 (none) to 3 (not, n't and never)")
         require(0 <= self.compositions <= 8,
-               "data.compositions must be 0 (none) to 7 (one of each of the seven constructions) or 8 (with the "
-               "negated limit)")
+                "data.compositions must be 0 (none) to 7 (one of each of the seven constructions) or 8 (with the "
+                "negated limit)")
         require(0 <= self.verb_opinions <= 9,
-               "data.verb_opinions must be 0 (none) to 9 (every verb construction for every verb and object)")
+                "data.verb_opinions must be 0 (none) to 9 (every verb construction for every verb and object)")
         require(self.verb_lexicon in ("standard", "extended"), "data.verb_lexicon must be 'standard' or 'extended'")
         require(self.lexicon_words in ("none", "vader", "vader-calibrated"),
-               "data.lexicon_words must be 'none', 'vader' or 'vader-calibrated'")
+                "data.lexicon_words must be 'none', 'vader' or 'vader-calibrated'")
         require(self.word_aliases in ("none", "stems", "neighbours"),
-               "data.word_aliases must be 'none', 'stems' or 'neighbours'")
+                "data.word_aliases must be 'none', 'stems' or 'neighbours'")
         require(self.composition_wordings in ("standard", "extended", "idioms"),
-               "data.composition_wordings must be 'standard', 'extended' or 'idioms'")
+                "data.composition_wordings must be 'standard', 'extended' or 'idioms'")
         require(0.0 < self.negation_strength <= 1.0,
-               "data.negation_strength must be in (0, 1] (near 0: a negated opinion is neutral, 1: its mirror image)")
+                "data.negation_strength must be in (0, 1] (near 0: a negated opinion is neutral, 1: its mirror image)")
