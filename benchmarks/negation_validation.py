@@ -28,6 +28,7 @@ import re
 from pathlib import Path
 
 from lstm_sentiment.data.composition import construction_sets
+from lstm_sentiment.data.idioms import idiom_sets
 from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.data.treebank import read_trees, split_texts
 from lstm_sentiment.data.verb_opinions import verb_sets
@@ -37,12 +38,12 @@ _LEAF = re.compile(r"\((\d) ([^()\s]+)\)")
 
 
 def dev_sets(sst: Path) -> dict[str, list[tuple[str, int]]]:
-    """The construction sets of the dev trees (data/composition.py's construction_sets), its verb sets, and its
-    words that the training trees never use."""
+    """The construction sets of the dev trees (data/composition.py's construction_sets), its verb sets, the
+    idioms about its subjects (trained ones, and held-out ones), and its words that the training trees never use."""
     texts = split_texts(sst)
     where, lines = texts["validation"]
     trees = list(read_trees(iter(lines), where))
-    return {**construction_sets(trees, limits=True), **verb_sets(trees),
+    return {**construction_sets(trees, limits=True), **verb_sets(trees), **idiom_sets(trees),
             "dev-tree words no training tree uses": unseen_words(texts["train"][1], lines)}
 
 

@@ -300,6 +300,43 @@ def test_the_prepared_cache_is_capped_and_can_be_cleared(tmp_path, small_archive
     assert "removed 2 entries" in capsys.readouterr().out and entry_sizes(prepared) == {}
 
 
+def test_eviction_spares_the_staging_folder_of_a_run_still_writing(tmp_path):
+    """Two runs preparing the same data at once: one's eviction must not delete the other's half-written entry
+    (it did, and the other run died in safetensors' write); a staging folder left by a killed run still goes."""
+    import os
+    import time
+
+    from lstm_sentiment.data.prepare import STALE_STAGING_SECONDS, evict_least_recently_used
+
+    prepared = tmp_path / "prepared"
+    entries = {name: prepared / name for name in ("old-entry", ".tmp-live", ".tmp-killed", "new-entry")}
+    for age, entry in zip((3600, 0, STALE_STAGING_SECONDS + 60, 0), entries.values(), strict=True):
+        entry.mkdir(parents=True)
+        (entry / "tensors.safetensors").write_bytes(b"x" * 100)
+        os.utime(entry, (time.time() - age, time.time() - age))
+    evicted = evict_least_recently_used(prepared, limit=0, keep=entries["new-entry"])
+    assert set(evicted) == {entries[".tmp-killed"], entries["old-entry"]}
+    assert entries[".tmp-live"].is_dir() and entries["new-entry"].is_dir()
+
+
+def test_a_cache_write_that_fails_in_safetensors_is_skipped_and_cleaned_up(tmp_path, monkeypatch):
+    from safetensors import SafetensorError
+
+    from lstm_sentiment.config import DataConfig
+    from lstm_sentiment.data import prepare as prepare_module
+
+    def failing_save(tensors, path):
+        raise SafetensorError("Error while serializing: I/O error")
+
+    monkeypatch.setattr(prepare_module, "save_file", failing_save)
+    splits = {name: prepare_module.Reviews(["a good film", "a bad film"], [1, 0])
+              for name in ("train", "validation", "test")}
+    vocab, encoded, _ = prepare_module.prepare(splits, DataConfig(num_words=10, maxlen=5))
+    folder = tmp_path / "prepared" / "key"
+    prepare_module._write_cache(folder, vocab, encoded, None)  # the cache is optional: no error
+    assert not folder.exists() and list((tmp_path / "prepared").iterdir()) == []
+
+
 def test_a_current_model_missing_a_config_key_is_refused_an_old_one_migrates(model_dir, tmp_path, capsys):
     broken = copied(model_dir, tmp_path / "model")
     edit_json(broken / "config.json", lambda raw: raw["data"].pop("eval_maxlen"))

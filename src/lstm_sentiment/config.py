@@ -36,15 +36,16 @@ __all__ = [
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
 # 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions; 11: data.word_aliases;
 # 12: data.verb_lexicon. 13: data.lexicon_words. 14: ngram.sentence_mix_words. 15: model.sentence_head_tokens,
-# model.sentence_pooling and model.sentence_head_adds.
-FORMAT_VERSION = 15
+# model.sentence_pooling and model.sentence_head_adds. 16: data.idioms.
+FORMAT_VERSION = 16
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
               7: ("data.negation_strength",), 8: ("data.composition_wordings",),
               9: ("data.labelled_words",), 10: ("data.verb_opinions",), 11: ("data.word_aliases",),
               12: ("data.verb_lexicon",), 13: ("data.lexicon_words",),
               14: ("ngram.sentence_mix_words",),
-              15: ("model.sentence_head_tokens", "model.sentence_pooling", "model.sentence_head_adds")}
+              15: ("model.sentence_head_tokens", "model.sentence_pooling", "model.sentence_head_adds"),
+              16: ("data.idioms",)}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 POOLINGS = ("last", "max", "mean", "maxmean", "maxmeanlast")
 

@@ -65,6 +65,9 @@ class DataConfig:
     # 'lstm-sentiment[lexicon]'`; "vader-calibrated": each rating's target the training trees' own for the words
     # they share), or "none"; with labelled_words they join the vocabulary
     lexicon_words: str = "none"
+    # sentiment treebank sources only: the set phrases of data/idioms.json ("I can't fault it", "it fell flat"),
+    # each said about this many subjects of the training trees (1-16); 0: none
+    idioms: int = 0
     # words outside the vocabulary read as a word inside it (data/aliases.py), chosen from the training and
     # unlabelled texts before any label is seen: "stems" (same Snowball stem: "disliked" -> "dislike"),
     # "neighbours" (also the nearest in meaning by PPMI+SVD vectors, for words seen 20 times: "despise" ->
@@ -98,6 +101,7 @@ class DataConfig:
         require(self.verb_lexicon in ("standard", "extended"), "data.verb_lexicon must be 'standard' or 'extended'")
         require(self.lexicon_words in ("none", "vader", "vader-calibrated"),
                 "data.lexicon_words must be 'none', 'vader' or 'vader-calibrated'")
+        require(0 <= self.idioms <= 16, "data.idioms must be 0 (none) to 16 (subjects each idiom is said about)")
         require(self.word_aliases in ("none", "stems", "neighbours"),
                 "data.word_aliases must be 'none', 'stems' or 'neighbours'")
         require(self.composition_wordings in ("standard", "extended", "idioms"),

@@ -263,6 +263,7 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
         "verb_opinions": config.data.verb_opinions,
         "verb_lexicon": config.data.verb_lexicon,
         "lexicon_words": config.data.lexicon_words,
+        "idioms": config.data.idioms,
         "sentence_head_tokens": config.model.sentence_head_tokens,
         "word_aliases": config.data.word_aliases,
         "aliases": len(data.vocab.aliases),  # words outside the vocabulary read as a word inside it

@@ -9,16 +9,18 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..config import DataConfig
 from ..errors import UserError
-from . import aliases, composition, lexicon, negation, verb_opinions, wordings
+from . import aliases, composition, idioms, lexicon, negation, verb_opinions, wordings
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
 from .text import TOKENIZER_VERSION, tokenize, word_count
@@ -188,11 +190,12 @@ def labelled_words(train: Reviews, tokenized: list[list[str]]) -> set[str]:
 
 def rules_digest() -> str:
     """The source of the modules that write training examples of their own (negation.py, composition.py and its
-    wordings, verb_opinions.py) or choose how words are read (aliases.py): a change to their rules must not reuse
-    tensors the old rules made."""
+    wordings, verb_opinions.py, idioms.py and its lexicon) or choose how words are read (aliases.py): a change to
+    their rules must not reuse tensors the old rules made."""
     digest = hashlib.sha256()
-    for module in (negation, composition, wordings, verb_opinions, lexicon, aliases):
+    for module in (negation, composition, wordings, verb_opinions, lexicon, idioms, aliases):
         digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(idioms.__file__).with_suffix(".json").read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -248,15 +251,25 @@ def entry_sizes(prepared: Path) -> dict[Path, int]:
             for entry in prepared.iterdir() if entry.is_dir()}
 
 
+STAGING_PREFIX = ".tmp-"
+# a staging folder untouched this long was left by a killed write; a younger one may be another run's live write
+STALE_STAGING_SECONDS = 6 * 3600
+
+
+def _is_live_staging(entry: Path, now: float) -> bool:
+    return entry.name.startswith(STAGING_PREFIX) and now - entry.stat().st_mtime < STALE_STAGING_SECONDS
+
+
 def evict_least_recently_used(prepared: Path, limit: int, keep: Path | None = None) -> list[Path]:
-    """Delete the least recently used entries until the cache fits `limit` bytes (never `keep`)."""
+    """Delete the least recently used entries until the cache fits `limit` bytes (never `keep`, nor the staging
+    folder of a write that may still be running: two runs preparing at once each write one)."""
     sizes = entry_sizes(prepared)
-    total, evicted = sum(sizes.values()), []
-    by_age = sorted(sizes, key=lambda entry: (not entry.name.startswith(".tmp-"), entry.stat().st_mtime))
+    total, evicted, now = sum(sizes.values()), [], time.time()
+    by_age = sorted(sizes, key=lambda entry: (not entry.name.startswith(STAGING_PREFIX), entry.stat().st_mtime))
     for entry in by_age:
         if total <= limit:
             break
-        if entry == keep:
+        if entry == keep or _is_live_staging(entry, now):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         total -= sizes[entry]
@@ -277,7 +290,7 @@ def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSpli
     staging = None
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=STAGING_PREFIX))
         tensors = {f"{name}.{part}": getattr(split, part).contiguous()
                    for name, split in encoded.items() for part in ("ids", "lengths", "labels", "words", "targets")
                    if getattr(split, part) is not None}
@@ -287,6 +300,6 @@ def _write_cache(folder: Path, vocab: Vocabulary, encoded: dict[str, EncodedSpli
         vocab.save(staging / "vocab.json")
         os.replace(staging, folder)
         evict_least_recently_used(folder.parent, cache_limit_bytes(), keep=folder)
-    except OSError:  # the cache is optional: a failed write only costs the next run a re-tokenization
+    except (OSError, SafetensorError):  # the cache is optional: a failed write costs the next run a re-tokenization
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .composition import composed_examples
+from .idioms import idiom_examples
 from .lexicon import lexicon_examples
 from .negation import negated_examples
 from .verb_opinions import training_examples as verb_examples
@@ -41,13 +42,14 @@ class TreebankOptions:
     verb_opinions: int = 0  # constructions per verb and object (verb_opinions.py)
     verb_lexicon: str = "standard"  # verb_opinions.LEXICONS
     lexicon_words: str = "none"  # "vader", "vader-calibrated" (lexicon.py): an opinion lexicon's words the trees lack
+    idioms: int = 0  # subjects each set phrase of idioms.json is said about
 
     @classmethod
     def of(cls, config) -> TreebankOptions:
         """From a DataConfig."""
         return cls(config.phrases, config.treebank_labels == "graded", config.negations, config.compositions,
                    config.balance_compositions, config.negation_strength, config.composition_wordings,
-                   config.verb_opinions, config.verb_lexicon, config.lexicon_words)
+                   config.verb_opinions, config.verb_lexicon, config.lexicon_words, config.idioms)
 
 
 SENTENCES_ONLY = TreebankOptions()  # the treebank as SST-2: its sentences, nothing added
@@ -171,7 +173,7 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
     """(text, 0/1, target) for every non-neutral sentence; with options.phrases, then every non-neutral phrase not
     seen before. options.graded: neutral examples are kept too and every target is label/4 (0, 0.25, 0.5, 0.75,
     1), so that "not bad" (often labelled neutral) teaches "not negative" instead of being dropped; target None
-    otherwise. Negated, composed, verb and lexicon examples come after the rest, each text once."""
+    otherwise. Negated, composed, verb, lexicon and idiom examples come after the rest, each text once."""
     examples, seen = [], set()
 
     def keep(phrase: Phrase) -> None:
@@ -210,5 +212,8 @@ def binary_examples(trees: list[list[Phrase]], options: TreebankOptions = SENTEN
         alone = {text.lower(): float(label) if target is None else target for text, label, target in examples
                  if " " not in text}
         for text, target in lexicon_examples(options.lexicon_words, seen, alone):
+            add(text, target)
+    if options.idioms:
+        for text, target in idiom_examples(trees, options.idioms):
             add(text, target)
     return examples
