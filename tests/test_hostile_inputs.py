@@ -286,7 +286,8 @@ def test_temporaries_of_killed_writes_are_removed_by_the_next_run(tmp_path, smal
 
 def test_the_prepared_cache_is_capped_and_can_be_cleared(tmp_path, small_archive, monkeypatch, capsys):
     from lstm_sentiment.config import DataConfig
-    from lstm_sentiment.data.prepare import entry_sizes, load_prepared
+    from lstm_sentiment.data.cache_eviction import entry_sizes
+    from lstm_sentiment.data.prepare import load_prepared
     from lstm_sentiment.data.sources import cache_dir
 
     prepared = cache_dir() / "prepared"
@@ -306,7 +307,7 @@ def test_eviction_spares_the_staging_folder_of_a_run_still_writing(tmp_path):
     import os
     import time
 
-    from lstm_sentiment.data.prepare import STALE_STAGING_SECONDS, evict_least_recently_used
+    from lstm_sentiment.data.cache_eviction import STALE_STAGING_SECONDS, evict_least_recently_used
 
     prepared = tmp_path / "prepared"
     entries = {name: prepared / name for name in ("old-entry", ".tmp-live", ".tmp-killed", "new-entry")}

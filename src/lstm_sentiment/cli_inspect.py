@@ -64,7 +64,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_cache(args: argparse.Namespace) -> int:
-    from .data.prepare import cache_limit_bytes, entry_sizes, evict_least_recently_used
+    from .data.cache_eviction import cache_limit_bytes, entry_sizes, evict_least_recently_used
     from .data.sources import cache_dir
 
     prepared = cache_dir() / "prepared"
