@@ -63,7 +63,9 @@ class DataConfig:
     # sentiment treebank sources only: the clear words of a published opinion lexicon that no training tree
     # holds, as one-word examples (data/lexicon.py; "vader": VADER's 7,500 rated words, `pip install
     # 'lstm-sentiment[lexicon]'`; "vader-calibrated": each rating's target the training trees' own for the words
-    # they share), or "none"; with labelled_words they join the vocabulary
+    # they share; "vader+wordnet": VADER's, then unrated words whose every WordNet sense has a synonym VADER
+    # rates on one side ("detest"), and the lexicon verbs' forms ("detested"), data/wordnet_lexicon.py), or
+    # "none"; with labelled_words they join the vocabulary
     lexicon_words: str = "none"
     # sentiment treebank sources only: the set phrases of data/idioms.json ("I can't fault it", "it fell flat"),
     # each said about this many subjects of the training trees (1-16); 0: none
@@ -99,8 +101,8 @@ class DataConfig:
         require(0 <= self.verb_opinions <= 9,
                 "data.verb_opinions must be 0 (none) to 9 (every verb construction for every verb and object)")
         require(self.verb_lexicon in ("standard", "extended"), "data.verb_lexicon must be 'standard' or 'extended'")
-        require(self.lexicon_words in ("none", "vader", "vader-calibrated"),
-                "data.lexicon_words must be 'none', 'vader' or 'vader-calibrated'")
+        require(self.lexicon_words in ("none", "vader", "vader-calibrated", "vader+wordnet"),
+                "data.lexicon_words must be 'none', 'vader', 'vader-calibrated' or 'vader+wordnet'")
         require(0 <= self.idioms <= 16, "data.idioms must be 0 (none) to 16 (subjects each idiom is said about)")
         require(self.word_aliases in ("none", "stems", "neighbours"),
                 "data.word_aliases must be 'none', 'stems' or 'neighbours'")

@@ -16,6 +16,7 @@ from importlib import resources
 
 from ..errors import UserError
 from .text import tokenize
+from .wordnet_lexicon import widened_ratings
 
 # vaderSentiment 3.3.2's vader_lexicon.txt: another file would make other examples under the same settings
 VADER_SHA256 = "1ec9c6e9ee19aade328f8beb393a6afa71a5bb3acf7d3cc22d4ef568df374bf5"
@@ -70,7 +71,8 @@ def lexicon_examples(name: str, seen: Iterable[str], labelled: Mapping[str, floa
                      ) -> Iterator[tuple[str, float]]:
     """(word, target) for the lexicon's clear words that `seen` (texts the training split already has, any case)
     does not hold, in alphabetical order. "vader-calibrated" takes each word's target from `labelled` (one-word
-    training texts, lower-case -> target) by rating bin; "vader" from rating_target."""
+    training texts, lower-case -> target) by rating bin; "vader" from rating_target; "vader+wordnet" is "vader",
+    then the words WordNet adds (wordnet_lexicon.py), each as a clear word (0.25 or 0.75): inferred, never strong."""
     if name == "none":
         return
     known = {text.lower() for text in seen}
@@ -80,3 +82,7 @@ def lexicon_examples(name: str, seen: Iterable[str], labelled: Mapping[str, floa
     for word, mean in sorted(ratings.items()):
         if word not in known:
             yield word, scale.get(_bin(mean), rating_target(mean))
+    if name == "vader+wordnet":
+        for word, mean in widened_ratings(ratings).items():
+            if word not in known:
+                yield word, 0.75 if mean > 0 else 0.25
