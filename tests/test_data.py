@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import importlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -273,3 +275,18 @@ def test_validation_by_movie_holds_out_whole_movies(small_archive, tmp_path):
     assert set(random_split["train"].movies) & set(random_split["validation"].movies)  # what "movie" avoids
     folder = write_folder(tmp_path / "data", review_files(60))
     assert read_folder(folder).train.movies == corpus.train.movies
+
+
+def test_the_cache_key_follows_every_module_that_writes_training_examples(monkeypatch):
+    """A rule changed in any of them (a WordNet-inferred word list, a wording) must not reuse tensors the old
+    rules made: the member refit would then read other texts than the LSTM was trained on."""
+    from lstm_sentiment.data.prepare import rules_digest
+
+    before, read = rules_digest(), Path.read_bytes
+    for name in ("negation", "composition", "wordings", "verb_opinions", "lexicon", "wordnet_lexicon", "idioms",
+                 "aliases"):
+        module = importlib.import_module(f"lstm_sentiment.data.{name}")
+        changed = Path(module.__file__)
+        monkeypatch.setattr(Path, "read_bytes", lambda self, changed=changed: read(self) + b"#" * (self == changed))
+        assert rules_digest() != before, module.__name__
+        monkeypatch.setattr(Path, "read_bytes", read)

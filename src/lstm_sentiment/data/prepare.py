@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from ..config import DataConfig
 from ..errors import UserError
-from . import aliases, composition, idioms, lexicon, negation, verb_opinions, wordings
+from . import aliases, composition, idioms, lexicon, negation, verb_opinions, wordings, wordnet_lexicon
 from .cache_eviction import STAGING_PREFIX, cache_limit_bytes, evict_least_recently_used
 from .corpus import concatenate
 from .sources import Corpus, Reviews, cache_dir, data_fingerprint, load_corpus
@@ -190,10 +190,10 @@ def labelled_words(train: Reviews, tokenized: list[list[str]]) -> set[str]:
 
 def rules_digest() -> str:
     """The source of the modules that write training examples of their own (negation.py, composition.py and its
-    wordings, verb_opinions.py, idioms.py and its lexicon) or choose how words are read (aliases.py): a change to
-    their rules must not reuse tensors the old rules made."""
+    wordings, verb_opinions.py, idioms.py and its lexicon, lexicon.py and wordnet_lexicon.py) or choose how words
+    are read (aliases.py): a change to their rules must not reuse tensors the old rules made."""
     digest = hashlib.sha256()
-    for module in (negation, composition, wordings, verb_opinions, lexicon, idioms, aliases):
+    for module in (negation, composition, wordings, verb_opinions, lexicon, wordnet_lexicon, idioms, aliases):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(idioms.__file__).with_suffix(".json").read_bytes())
     return digest.hexdigest()[:16]
