@@ -71,6 +71,22 @@ def test_clause_scope_reads_only_what_decides_each_sentence():
     assert weight["great"] > 0 > weight["dull"] and "," not in weight
 
 
+def test_sentence_scope_leaves_out_the_whole_sentence_with_a_negator():
+    from lstm_sentiment.data.text import tokenize
+
+    # "clause" still reads the subject before the negator, whose weight says what reviews say about plots
+    assert features(tokenize("The plot wasn't dull."), 1, "clause") == ["the", "plot"]
+    assert features(tokenize("The plot wasn't dull."), 1, "sentence") == []
+    text = tokenize("The plot is great. The music isn't dull!")
+    assert features(text, 2, "sentence") == ["the", "plot", "is", "great", ".", "the plot", "plot is", "is great",
+                                             "great ."]
+    # a contrast decides as with "clause": the clause after it is read unless it holds a negator itself
+    assert features(tokenize("The music isn't dull, but the end was weak."), 1, "sentence") == \
+        ["the", "end", "was", "weak", "."]
+    assert features(tokenize("Dull at first, but the end is not bad."), 1, "sentence") == []
+    assert NgramConfig(negation_scope="sentence").negation_scope == "sentence"
+
+
 def test_a_negated_word_learns_its_own_weight():
     texts = [["a", "bad", "film"], ["not", "bad", "at", "all"], ["a", "good", "film"], ["not", "good", "at", "all"]]
     grams, weights, _ = fit_ngram_weights(texts * 5, [0, 1, 1, 0] * 5, np.ones(20),

@@ -220,7 +220,8 @@ class NgramConfig:
     refit: bool = True  # once the mix is chosen, refit the n-grams on training + validation texts
     # what the member reads of "not", "never", "isn't"... and the words after one up to the next punctuation:
     # "drop" leaves them to the LSTM, "mark" marks them ("¬bad"), "keep" reads them as any words; "clause" drops
-    # them to the end of the sentence, and the words before a "but" or "however" too (ngram.features).
+    # them to the end of the sentence, and the words before a "but" or "however" too (ngram.features);
+    # "sentence" as "clause", dropping the whole of a sentence that holds a negator (its subject too).
     # Beside the shipped LSTM, negated negatives of the dev trees came out right 0.64 (LSTM alone), 0.22 (keep),
     # 0.47 (mark); docs/results.md
     negation_scope: str = "drop"
@@ -240,8 +241,8 @@ class NgramConfig:
         require(self.min_count >= 1, "ngram.min_count must be at least 1")
         require(self.c > 0, "ngram.c must be positive")
         require(self.max_features >= 1, "ngram.max_features must be at least 1")
-        require(self.negation_scope in ("drop", "mark", "keep", "clause"),
-                "ngram.negation_scope must be drop, mark, keep or clause")
+        require(self.negation_scope in ("drop", "mark", "keep", "clause", "sentence"),
+                "ngram.negation_scope must be drop, mark, keep, clause or sentence")
         require(self.mix_constructions >= 0, "ngram.mix_constructions must be 0 (validation only) or positive")
 
 

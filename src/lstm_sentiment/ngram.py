@@ -40,7 +40,7 @@ def ngrams(tokens: list[str], order: int) -> list[str]:
     return grams
 
 
-NEGATION_SCOPES = ("drop", "mark", "keep", "clause")
+NEGATION_SCOPES = ("drop", "mark", "keep", "clause", "sentence")
 SENTENCE_ENDS = frozenset({".", "!", "?", ";"})
 CONTRASTS = frozenset({"but", "however"})  # the clause after one decides ("dull at first, but it grows on you")
 
@@ -66,12 +66,14 @@ def is_negator(token: str) -> bool:
     return token in NEGATORS or token.endswith("n't")
 
 
-def clause_mask(tokens: list[str]) -> list[bool]:
+def clause_mask(tokens: list[str], whole_sentence: bool = False) -> list[bool]:
     """Which tokens a "clause" member reads: per sentence, only what follows its last "but" or "however", and
     nothing from a negator to the end of the sentence (commas do not end the scope: "I wouldn't say, on
     reflection, that it was good"). Why: those are the sentences whose sense depends on word order (a contrast,
     a negation with an aside, an expectation denied), which a bag of n-grams reads backwards; the LSTM reads
-    them alone (compare VADER's rule that words after "but" outweigh those before it)."""
+    them alone (compare VADER's rule that words after "but" outweigh those before it). whole_sentence (scope
+    "sentence"): nothing of a sentence with a negator, whose words before it are mostly its subject ("The plot
+    wasn't dull."), and a subject's weight is what reviews say about that subject, not what this one does."""
     keep = [True] * len(tokens)
     start = 0
     for end in [i + 1 for i, token in enumerate(tokens) if token in SENTENCE_ENDS] + [len(tokens)]:
@@ -80,7 +82,8 @@ def clause_mask(tokens: list[str]) -> list[bool]:
             keep[start:contrast + 1] = [False] * (contrast + 1 - start)
         negator = next((i for i in range(start, end) if keep[i] and is_negator(tokens[i])), None)
         if negator is not None:
-            keep[negator:end] = [False] * (end - negator)
+            first = start if whole_sentence else negator
+            keep[first:end] = [False] * (end - first)
         start = end
     return keep
 
@@ -91,12 +94,14 @@ def features(tokens: list[str], order: int, negation_scope: str) -> list[str]:
     negation_scope "keep": every n-gram; "mark": words in a negation's scope marked (mark_negation_scope);
     "drop": the negators and their scopes left out, n-grams never spanning the gap, so the member says nothing
     about negated phrases and the LSTM, which reads word order, decides them alone; "clause": as "drop", with
-    the scope running to the end of the sentence, and the words before a contrast left out too (clause_mask)."""
+    the scope running to the end of the sentence, and the words before a contrast left out too (clause_mask);
+    "sentence": as "clause", with the whole of a sentence that holds a negator left out."""
     if negation_scope == "keep":
         return ngrams(tokens, order)
-    if negation_scope == "clause":
+    if negation_scope in ("clause", "sentence"):
         # None where a token is left out: "drop"'s loop below then cuts the n-grams there
-        marked = [token if kept else None for token, kept in zip(tokens, clause_mask(tokens))]
+        mask = clause_mask(tokens, whole_sentence=negation_scope == "sentence")
+        marked = [token if kept else None for token, kept in zip(tokens, mask)]
     else:
         marked = mark_negation_scope(tokens)
         if negation_scope == "mark":
