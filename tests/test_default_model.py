@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from safetensors import safe_open
@@ -95,3 +97,12 @@ def test_rare_opinion_words_have_their_own_embedding():
     # data.verb_opinions' verbs are in it too ("cherish" is now frequent enough to rank among the 5,000)
     assert {"abhorred", "prized", "cherish"} <= set(tokens)
     assert {"despise", "adore"} <= set(tokens)  # VADER's words (data.lexicon_words), no training tree's
+
+
+def test_scoring_imports_neither_scikit_learn_nor_scipy():
+    """They serve training only (word vectors, metrics, the member's fit) and cost about 1 s of `predict`'s cold
+    start (issue 22's target: 3 s), so the modules scoring needs must not pull them in."""
+    code = ("import sys, lstm_sentiment.predict, lstm_sentiment.explain, lstm_sentiment.ngram; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

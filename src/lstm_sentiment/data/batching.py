@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from .prepare import EncodedSplit
+if TYPE_CHECKING:  # prepare.py pulls in scikit-learn (word vectors for aliases): 1 s of `predict`'s cold start
+    from .prepare import EncodedSplit
 
 
 @dataclass
