@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from lstm_sentiment.data.lexicon import CLEAR, vader_ratings
+from lstm_sentiment.data.lexicon import clear_ratings
 from lstm_sentiment.data.treebank import read_trees, split_texts
 from lstm_sentiment.data.wordnet_lexicon import widened_ratings
 
@@ -48,8 +48,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
     args = parser.parse_args()
     labels = treebank_words(args.sst)
-    vader = {word: mean for word, (mean, spread) in vader_ratings().items() if abs(mean) >= CLEAR
-             and spread < abs(mean)}
+    vader = clear_ratings()
     widened = widened_ratings(vader)
     rows = {"vader (clear words)": agreement(vader, labels), "wordnet (added to vader)": agreement(widened, labels)}
     for name, row in rows.items():

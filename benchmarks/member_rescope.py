@@ -17,22 +17,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from member_tradeoff import refit_member
+from seed_spread import cli_json
 
 from lstm_sentiment.ngram import NEGATION_SCOPES
 from lstm_sentiment.predict import load_model
-
-
-def evaluate(run: Path, data: Path) -> dict:
-    done = subprocess.run(["lstm-sentiment", "evaluate", "--model", str(run), "--data", str(data), "--split",
-                           "validation", "--json"], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"evaluate {run} on {data} failed: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout)
 
 
 def main() -> None:
@@ -56,7 +47,8 @@ def main() -> None:
                  args.sentence_mix_words)
     shutil.copytree(args.run, args.out, ignore=shutil.ignore_patterns("checkpoint*"))
     predictor.ngram.save(args.out)
-    scored = [evaluate(args.out, data) for data in (args.imdb, args.sst)]
+    scored = [cli_json("evaluate", "--model", str(args.out), "--data", str(data), "--split", "validation")
+              for data in (args.imdb, args.sst)]
     counts = [result["n"] for result in scored]
     combined = sum(result["accuracy"] * n for result, n in zip(scored, counts)) / sum(counts)
     before = metrics["accuracy"]

@@ -24,7 +24,7 @@ from pathlib import Path
 COLUMNS = ("combined_val", "imdb_val", "sst2_dev", "check_mft_failure_mean", "check_worst_negation")
 
 
-def _cli_json(*args: str) -> dict:
+def cli_json(*args: str) -> dict:
     done = subprocess.run(["lstm-sentiment", *args, "--json"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"lstm-sentiment {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
@@ -35,12 +35,12 @@ def score_run(run: Path, imdb: str, sst: str) -> dict:
     metrics = json.loads((run / "metrics.json").read_text())
     if metrics.get("split") != "validation":
         sys.exit(f"{run}/metrics.json holds {metrics.get('split')} figures: score runs trained with --no-test")
-    check = _cli_json("check", "--model", str(run))["summary"]
+    check = cli_json("check", "--model", str(run))["summary"]
     return {
         "seed": metrics.get("seed"),
         "combined_val": metrics["accuracy"],
-        "imdb_val": _cli_json("evaluate", "--model", str(run), "--data", imdb, "--split", "validation")["accuracy"],
-        "sst2_dev": _cli_json("evaluate", "--model", str(run), "--data", sst, "--split", "validation")["accuracy"],
+        "imdb_val": cli_json("evaluate", "--model", str(run), "--data", imdb, "--split", "validation")["accuracy"],
+        "sst2_dev": cli_json("evaluate", "--model", str(run), "--data", sst, "--split", "validation")["accuracy"],
         "check_mft_failure_mean": check["mft_failure_rate_mean"],
         "check_worst_negation": check["negation_failure_rate_max"],
     }

@@ -45,10 +45,22 @@ def vader_ratings() -> dict[str, tuple[float, float]]:
     return ratings
 
 
+def clear_ratings() -> dict[str, float]:
+    """word -> mean rating, for the words clear enough to teach alone: |mean| >= CLEAR and raters agreeing on the
+    side (standard deviation below |mean|)."""
+    return {word: mean for word, (mean, spread) in vader_ratings().items() if abs(mean) >= CLEAR and spread < abs(mean)}
+
+
+def clear_target(mean: float) -> float:
+    """0.25 or 0.75: the target of a clear word, by its side."""
+    return 0.75 if mean > 0 else 0.25
+
+
 def rating_target(mean: float) -> float:
     """A treebank-scale target: 0 or 1 for strong words, 0.25 or 0.75 for clear ones."""
-    side = 1.0 if mean > 0 else 0.0
-    return side if abs(mean) >= STRONG else 0.5 + (side - 0.5) / 2
+    if abs(mean) >= STRONG:
+        return 1.0 if mean > 0 else 0.0
+    return clear_target(mean)
 
 
 def calibration(ratings: Mapping[str, float], labelled: Mapping[str, float]) -> dict[int, float]:
@@ -76,8 +88,7 @@ def lexicon_examples(name: str, seen: Iterable[str], labelled: Mapping[str, floa
     if name == "none":
         return
     known = {text.lower() for text in seen}
-    ratings = {word: mean for word, (mean, spread) in vader_ratings().items()
-               if abs(mean) >= CLEAR and spread < abs(mean)}
+    ratings = clear_ratings()
     scale = calibration(ratings, labelled or {}) if name == "vader-calibrated" else {}
     for word, mean in sorted(ratings.items()):
         if word not in known:
@@ -85,4 +96,4 @@ def lexicon_examples(name: str, seen: Iterable[str], labelled: Mapping[str, floa
     if name == "vader+wordnet":
         for word, mean in widened_ratings(ratings).items():
             if word not in known:
-                yield word, 0.75 if mean > 0 else 0.25
+                yield word, clear_target(mean)
