@@ -17,18 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from lstm_sentiment.data.composition import construction_sets
-from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.data.treebank import binary_examples, read_trees, split_texts
-from lstm_sentiment.ngram import features
 from lstm_sentiment.predict import load_model
 
 
 def scored_three_ways(predictor, texts: list[str], labels: np.ndarray) -> dict:
     member = predictor.ngram
-    ids, lengths, ngram_logits = predictor.encode_with_ngrams(texts)
+    ids, lengths, ngram_scores = predictor.encode_with_ngrams(texts)
     lstm = predictor.logits_of(ids, lengths)
-    saved = member.combine(lstm, ngram_logits, lengths.numpy())
-    unread = np.array([not features(tokenize(text), member.order, member.negation_scope) for text in texts])
+    saved = member.combine(lstm, ngram_scores, lengths.numpy())
+    unread = ngram_scores.unread
     weight = member.sentence_mix["lstm"] if member.sentence_mix else member.mix["lstm"]
     ways = {"as saved": saved, "LSTM alone": np.where(unread, lstm, saved),
             "mix without its constant": np.where(unread, weight * lstm, saved)}

@@ -22,6 +22,7 @@ from pathlib import Path
 from member_tradeoff import refit_member
 from seed_spread import cli_json
 
+from lstm_sentiment.config import UNREAD_MIXES
 from lstm_sentiment.ngram import NEGATION_SCOPES
 from lstm_sentiment.predict import load_model
 
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="the copy to write (must not exist)")
     parser.add_argument("--member-scope", choices=NEGATION_SCOPES, help="ngram.negation_scope of the new member")
     parser.add_argument("--sentence-mix-words", type=int, metavar="N", help="ngram.sentence_mix_words (0: one mix)")
+    parser.add_argument("--unread-mix", choices=UNREAD_MIXES, help="ngram.unread_mix of the new member")
     args = parser.parse_args()
     metrics = json.loads((args.run / "metrics.json").read_text())
     if metrics.get("split") != "validation":
@@ -44,7 +46,7 @@ def main() -> None:
     if predictor.ngram is None:
         parser.error(f"{args.run}: no n-gram member")
     refit_member(predictor, Path(os.pathsep.join([str(args.imdb), str(args.sst)])), args.member_scope,
-                 args.sentence_mix_words)
+                 args.sentence_mix_words, args.unread_mix)
     shutil.copytree(args.run, args.out, ignore=shutil.ignore_patterns("checkpoint*"))
     predictor.ngram.save(args.out)
     scored = [cli_json("evaluate", "--model", str(args.out), "--data", str(data), "--split", "validation")
@@ -54,7 +56,8 @@ def main() -> None:
     before = metrics["accuracy"]
     metrics.update(accuracy=combined, member_rescoped_from=str(args.run),
                    member={"negation_scope": predictor.ngram.negation_scope,
-                           "sentence_mix": predictor.ngram.sentence_mix, "mix": predictor.ngram.mix})
+                           "sentence_mix": predictor.ngram.sentence_mix, "mix": predictor.ngram.mix,
+                           "unread_mix": predictor.ngram.unread_mix})
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"{args.out}: IMDb validation {scored[0]['accuracy']:.4f} ({counts[0]}), treebank dev "
           f"{scored[1]['accuracy']:.4f} ({counts[1]}), combined {combined:.4f} (was {before:.4f})")

@@ -46,7 +46,7 @@ class Scored:
 
     def __init__(self, predictor, texts: list[str], labels: list[int]) -> None:
         ids, lengths, ngram = predictor.encode_with_ngrams(texts)
-        self.lstm, self.ngram = predictor.logits_of(ids, lengths, 256), ngram
+        self.lstm, self.ngram = predictor.logits_of(ids, lengths, 256), ngram.logits
         self.saved = predictor.ngram.combine(self.lstm, ngram, lengths.numpy())  # the model's own mix (or mixes)
         self.labels = np.asarray(labels)
         self.short = (lengths.numpy() < SHORT).astype(float)  # the tokens scored: SHORT is below any maxlen used
@@ -97,12 +97,14 @@ def check_summary(predictor, mix: dict | None, apart: bool, member: str | None =
                                                      "mft_pass_rate")}
 
 
-def refit_member(predictor, data_path: Path, scope: str | None, sentence_words: int | None) -> None:
+def refit_member(predictor, data_path: Path, scope: str | None, sentence_words: int | None,
+                 unread_mix: str | None = None) -> None:
     """The member `train --no-test` would fit beside this LSTM with these ngram settings (None: the saved one's)."""
     saved = predictor.ngram
     ngram = dataclasses.replace(predictor.config.ngram, order=saved.order, negation_scope=scope or saved.negation_scope,
                                 sentence_mix_words=(saved.sentence_mix or {}).get("words", 0)
-                                if sentence_words is None else sentence_words)
+                                if sentence_words is None else sentence_words,
+                                unread_mix=unread_mix or predictor.config.ngram.unread_mix)
     config = dataclasses.replace(predictor.config, ngram=ngram)
     data = load_prepared(data_path, config.data)
     predictor.ngram, _ = member_for_run(config, data_path, None, data, predictor.model, predictor.device,

@@ -27,7 +27,7 @@ class StubPredictor:
 
     def encode_with_ngrams(self, texts):
         tokenized = [tokenize(text) for text in texts]
-        return None, torch.tensor([len(tokens) for tokens in tokenized]), self.ngram.logits(tokenized)
+        return None, torch.tensor([len(tokens) for tokens in tokenized]), self.ngram.scores(tokenized)
 
     def logits_of(self, ids, lengths):
         return self.lstm

@@ -40,10 +40,11 @@ def test_each_group_gets_the_mix_fitted_on_its_own_texts():
     knows = np.arange(2000) < 1000
     lstm = np.where(knows, 0.0, 2.0) * sign + rng.normal(0, 1, 2000)
     ngram = np.where(knows, 2.0, 0.0) * sign + rng.normal(0, 1, 2000)
-    reviews, sentences = fit_mixes(lstm, ngram, labels.tolist(), None, tokens, 60)
+    reviews, sentences, unread = fit_mixes(lstm, ngram, labels.tolist(), None, tokens, 60)
     assert sentences["words"] == 60 and sentences["ngram"] > 1.0 > abs(sentences["lstm"]) * 4
     assert reviews["lstm"] > 1.0 > abs(reviews["ngram"]) * 4
-    one, none = fit_mixes(lstm, ngram, labels.tolist(), None, tokens, 0)
+    assert unread is None  # "shared": no unread mix
+    one, none, _ = fit_mixes(lstm, ngram, labels.tolist(), None, tokens, 0)
     assert none is None and 0.5 < one["lstm"] and 0.5 < one["ngram"]
     # too few sentences of a label: one mix for all
     assert fit_mixes(lstm, ngram, labels.tolist(), None, np.where(np.arange(2000) < 30, 20, 200), 60)[1] is None

@@ -36,8 +36,8 @@ __all__ = [
 # 6: adds data.compositions, data.balance_compositions and ngram.mix_constructions; 7: data.negation_strength;
 # 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions; 11: data.word_aliases;
 # 12: data.verb_lexicon. 13: data.lexicon_words. 14: ngram.sentence_mix_words. 15: model.sentence_head_tokens,
-# model.sentence_pooling and model.sentence_head_adds. 16: data.idioms.
-FORMAT_VERSION = 16
+# model.sentence_pooling and model.sentence_head_adds. 16: data.idioms. 17: ngram.unread_mix.
+FORMAT_VERSION = 17
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
               7: ("data.negation_strength",), 8: ("data.composition_wordings",),
@@ -45,9 +45,10 @@ KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.en
               12: ("data.verb_lexicon",), 13: ("data.lexicon_words",),
               14: ("ngram.sentence_mix_words",),
               15: ("model.sentence_head_tokens", "model.sentence_pooling", "model.sentence_head_adds"),
-              16: ("data.idioms",)}
+              16: ("data.idioms",), 17: ("ngram.unread_mix",)}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 POOLINGS = ("last", "max", "mean", "maxmean", "maxmeanlast")
+UNREAD_MIXES = ("shared", "fit", "balanced")
 
 
 @dataclass
@@ -234,6 +235,13 @@ class NgramConfig:
     # that short, the rest (reviews) on the longer ones. Why: the member adds SST-2 points on sentences and IMDb
     # points on reviews at different weights (benchmarks/member_tradeoff.py); 0: one mix for all
     sentence_mix_words: int = 0
+    # texts the member reads nothing of (its negation scope leaves out every word: with negation_scope
+    # "sentence", a sentence with a negator): "shared" gives them the mix of their length, whose constant was fitted on every text and adds
+    # the member's intercept times its weight; "fit" gives them a mix of their own, LSTM and constant, fitted on
+    # the validation texts it reads nothing of (the other mixes then on the rest); "balanced" as "fit" with each
+    # label weighing the same, so that the constant does not learn that negated sentences of reviews lean
+    # negative (66% of SST-2 dev's) and "not bad" is judged by the LSTM's reading alone
+    unread_mix: str = "shared"
 
     def validate(self) -> None:
         require(0 <= self.order <= 5, "ngram.order must be 0 (no n-gram member) to 5")
@@ -244,6 +252,7 @@ class NgramConfig:
         require(self.negation_scope in ("drop", "mark", "keep", "clause", "sentence"),
                 "ngram.negation_scope must be drop, mark, keep, clause or sentence")
         require(self.mix_constructions >= 0, "ngram.mix_constructions must be 0 (validation only) or positive")
+        require(self.unread_mix in UNREAD_MIXES, f"ngram.unread_mix must be one of {', '.join(UNREAD_MIXES)}")
 
 
 @dataclass

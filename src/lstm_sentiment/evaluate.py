@@ -109,9 +109,10 @@ def evaluate_mixed(member, model: Classifier, split: EncodedSplit, tokenized: li
                    device: torch.device, mixed_precision: bool = True) -> tuple[dict, np.ndarray, dict]:
     """A model with an n-gram member (ngram.py) on a split: the mixed metrics, P(positive) per review, and each
     member's logits alone ({"lstm": ..., "ngram": ...})."""
+    scores = member.scores(tokenized)
     alone = {"lstm": predict_logits(model, split, padding, device, mixed_precision=mixed_precision),
-             "ngram": member.logits(tokenized)}
-    probabilities = sigmoid(member.combine(alone["lstm"], alone["ngram"], split.lengths.numpy()))
+             "ngram": scores.logits}
+    probabilities = sigmoid(member.combine(alone["lstm"], scores, split.lengths.numpy()))
     return classification_metrics(split.labels.numpy(), probabilities, split.words.numpy()), probabilities, alone
 
 

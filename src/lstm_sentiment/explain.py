@@ -155,7 +155,8 @@ def explain(predictor: Predictor, text: str, method: str = "integrated-gradients
     contributions, probability, ngram_contributions = token_contributions(predictor, ids, method), running[-1], []
     if predictor.ngram is not None:  # it reads the whole review, as predict does
         member, every_token = predictor.ngram, tokenize(text)
-        contributions = [member.mix_for(len(tokens))["lstm"] * value for value in contributions]
+        unread = bool(member.scores([every_token]).unread[0])
+        contributions = [member.mix_for(len(tokens), unread)["lstm"] * value for value in contributions]
         probability = float(predictor.probabilities([text])[0])
         ngram_contributions = member.contributions(every_token, tokens_scored=len(tokens))
     return Explanation(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ NGRAM_FILE, NGRAM_WEIGHTS = "ngram.json", "ngram.safetensors"
 NGRAM_FORMAT = 1
 MIX_KEYS = ("lstm", "ngram", "bias")
 SENTENCE_MIX_FORMAT = 2  # written only by a member with a sentence mix, which a reader of format 1 would ignore
+UNREAD_MIX_FORMAT = 3  # written only by a member with an unread mix, which a reader of format 2 would ignore
 
 
 NEGATORS = frozenset({"not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "cannot", "without"})
@@ -117,12 +119,21 @@ def features(tokens: list[str], order: int, negation_scope: str) -> list[str]:
     return grams
 
 
+class MemberScores(NamedTuple):
+    """The member's logit per text, and which texts it read nothing of: its negation scope left out every word
+    (with scope "sentence", a text whose every sentence holds a negator), so the text is the LSTM's to judge. A
+    text of words it merely does not know is read: its intercept is then the member's honest prior."""
+    logits: np.ndarray
+    unread: np.ndarray
+
+
 @dataclass
 class NgramMember:
     """logit(text) = bias + the sum of the weights of the distinct n-grams it contains (binarised features,
     each weight the logistic regression's coefficient times the n-gram's naive-Bayes log-count ratio). The mix
     turns the two members' logits into one: mix["lstm"] * lstm + mix["ngram"] * ngram + mix["bias"], or, for texts
-    of fewer than sentence_mix["words"] tokens as the LSTM reads them, sentence_mix's numbers."""
+    of fewer than sentence_mix["words"] tokens as the LSTM reads them, sentence_mix's numbers, and for texts the
+    member reads nothing of, unread_mix's (whose "ngram" is 0: the member has nothing to add but a constant)."""
 
     grams: list[str]
     weights: np.ndarray  # float32 [len(grams)]
@@ -132,41 +143,59 @@ class NgramMember:
     negation_scope: str = "drop"  # features(): "drop", "mark" or "keep" the n-grams of negated phrases
     fitted: dict = field(default_factory=dict)  # provenance: C, counts, validation accuracies
     sentence_mix: dict[str, float] | None = None  # {"lstm", "ngram", "bias", "words"}: the mix of short texts
+    unread_mix: dict[str, float] | None = None  # {"lstm", "ngram", "bias"}: the mix of texts it reads nothing of
     _lookup: dict[str, float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._lookup = dict(zip(self.grams, self.weights.tolist()))
 
     def logit(self, tokens: list[str]) -> float:
+        return self._scored(tokens)[0]
+
+    def _scored(self, tokens: list[str]) -> tuple[float, bool]:
         weight = self._lookup.get
-        return self.bias + sum(weight(gram, 0.0) for gram in set(features(tokens, self.order, self.negation_scope)))
+        grams = set(features(tokens, self.order, self.negation_scope))
+        return self.bias + sum(weight(gram, 0.0) for gram in grams), not grams
 
     def logits(self, tokenized: list[list[str]]) -> np.ndarray:
-        return np.fromiter((self.logit(tokens) for tokens in tokenized), dtype=np.float64, count=len(tokenized))
+        return self.scores(tokenized).logits
 
-    def mix_for(self, tokens_scored: int) -> dict[str, float]:
-        """The mix of a text the LSTM reads this many tokens of."""
+    def scores(self, tokenized: list[list[str]]) -> MemberScores:
+        """Each text's logit and whether the member read nothing of it, in one pass."""
+        scored = [self._scored(tokens) for tokens in tokenized]
+        return MemberScores(np.fromiter((logit for logit, _ in scored), dtype=np.float64, count=len(scored)),
+                            np.fromiter((unread for _, unread in scored), dtype=bool, count=len(scored)))
+
+    def mix_for(self, tokens_scored: int, unread: bool = False) -> dict[str, float]:
+        """The mix of a text the LSTM reads this many tokens of (and the member nothing, where unread)."""
+        if unread and self.unread_mix is not None:
+            return self.unread_mix
         short = self.sentence_mix is not None and tokens_scored < self.sentence_mix["words"]
         return self.sentence_mix if short else self.mix
 
-    def combine(self, lstm_logits: np.ndarray, ngram_logits: np.ndarray, tokens_scored=None) -> np.ndarray:
-        """tokens_scored (per text, as the LSTM reads them) is needed only by a member with a sentence mix."""
+    def combine(self, lstm_logits: np.ndarray, ngram: MemberScores | np.ndarray, tokens_scored=None) -> np.ndarray:
+        """ngram: what scores() returns (plain logits do where the member has no unread mix); tokens_scored (per
+        text, as the LSTM reads them) is needed only by a member with a sentence mix."""
         lstm_logits = np.asarray(lstm_logits, np.float64)
+        ngram_logits = ngram.logits if isinstance(ngram, MemberScores) else np.asarray(ngram, np.float64)
         combined = _mixed(self.mix, lstm_logits, ngram_logits)
-        if self.sentence_mix is None:
-            return combined
-        if tokens_scored is None:
-            raise ValueError("this member mixes sentences apart: pass each text's tokens scored")
-        short = np.asarray(tokens_scored) < self.sentence_mix["words"]
-        return np.where(short, _mixed(self.sentence_mix, lstm_logits, ngram_logits), combined)
+        if self.sentence_mix is not None:
+            if tokens_scored is None:
+                raise ValueError("this member mixes sentences apart: pass each text's tokens scored")
+            short = np.asarray(tokens_scored) < self.sentence_mix["words"]
+            combined = np.where(short, _mixed(self.sentence_mix, lstm_logits, ngram_logits), combined)
+        if self.unread_mix is not None:
+            if not isinstance(ngram, MemberScores):
+                raise ValueError("this member mixes the texts it reads nothing of apart: pass what scores() returns")
+            combined = np.where(ngram.unread, _mixed(self.unread_mix, lstm_logits, ngram_logits), combined)
+        return combined
 
     def contributions(self, tokens: list[str], top: int = 10, tokens_scored: int | None = None) -> list[dict]:
         """The n-grams that moved this text's combined logit most, each with its share of it (weight x mix)."""
-        weight = self._lookup.get
-        present = {gram: weight(gram) for gram in set(features(tokens, self.order, self.negation_scope))
-                   if gram in self._lookup}
+        weight, grams = self._lookup.get, set(features(tokens, self.order, self.negation_scope))
+        present = {gram: weight(gram) for gram in grams if gram in self._lookup}
         ranked = sorted(present.items(), key=lambda item: (-abs(item[1]), item[0]))[:top]
-        share = self.mix_for(len(tokens) if tokens_scored is None else tokens_scored)["ngram"]
+        share = self.mix_for(len(tokens) if tokens_scored is None else tokens_scored, not grams)["ngram"]
         return [{"ngram": gram, "contribution": round(value * share, 4)} for gram, value in ranked]
 
     def save(self, folder: Path) -> None:
@@ -179,6 +208,8 @@ class NgramMember:
                   "bias": self.bias, "mix": self.mix, "fitted": self.fitted, "ngrams": self.grams}
         if self.sentence_mix is not None:
             record.update(format=SENTENCE_MIX_FORMAT, sentence_mix=self.sentence_mix)
+        if self.unread_mix is not None:
+            record.update(format=UNREAD_MIX_FORMAT, unread_mix=self.unread_mix)
         write_json(folder / NGRAM_FILE, record)
 
     @classmethod
@@ -210,18 +241,19 @@ class NgramMember:
             raise UserError(f"{weights_path}: non-finite values (NaN or infinity)")
         sentence_mix = raw.get("sentence_mix")
         if sentence_mix is not None:
-            sentence_mix = {**{key: float(sentence_mix[key]) for key in MIX_KEYS}, "words": int(sentence_mix["words"])}
-        return cls(grams, weights, float(raw["bias"]), int(raw["order"]),
-                   {key: float(raw["mix"][key]) for key in MIX_KEYS}, raw["negation_scope"],
-                   raw.get("fitted", {}), sentence_mix)
+            sentence_mix = {**_numbers(sentence_mix), "words": int(sentence_mix["words"])}
+        unread_mix = raw.get("unread_mix")
+        return cls(grams, weights, float(raw["bias"]), int(raw["order"]), _numbers(raw["mix"]), raw["negation_scope"],
+                   raw.get("fitted", {}), sentence_mix, None if unread_mix is None else _numbers(unread_mix))
 
 
 def _checked_fields(raw, path: Path) -> list[str]:
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a JSON object")
-    if raw.get("format") not in (NGRAM_FORMAT, SENTENCE_MIX_FORMAT):
+    formats = (NGRAM_FORMAT, SENTENCE_MIX_FORMAT, UNREAD_MIX_FORMAT)
+    if raw.get("format") not in formats:
         raise UserError(f"{path}: format {raw.get('format')!r} is not one this lstm-sentiment reads "
-                        f"({NGRAM_FORMAT} or {SENTENCE_MIX_FORMAT})")
+                        f"({', '.join(map(str, formats))})")
     grams = raw.get("ngrams")
     if not isinstance(grams, list) or not all(isinstance(gram, str) for gram in grams):
         raise UserError(f"{path}: field 'ngrams' must be a list of strings")
@@ -234,9 +266,13 @@ def _checked_fields(raw, path: Path) -> list[str]:
         raise UserError(f"{path}: field 'bias' must be a number")
     if not _is_mix(raw.get("mix")):
         raise UserError(f"{path}: field 'mix' must hold the numbers 'lstm', 'ngram' and 'bias'")
-    sentence_mix = raw.get("sentence_mix")
-    if (raw["format"] == SENTENCE_MIX_FORMAT) != (sentence_mix is not None):
-        raise UserError(f"{path}: field 'sentence_mix' belongs with format {SENTENCE_MIX_FORMAT}, and only there")
+    sentence_mix, unread_mix = raw.get("sentence_mix"), raw.get("unread_mix")
+    if (raw["format"] == SENTENCE_MIX_FORMAT) != (sentence_mix is not None and unread_mix is None):
+        raise UserError(f"{path}: field 'sentence_mix' alone belongs with format {SENTENCE_MIX_FORMAT}, and only there")
+    if (raw["format"] == UNREAD_MIX_FORMAT) != (unread_mix is not None):
+        raise UserError(f"{path}: field 'unread_mix' belongs with format {UNREAD_MIX_FORMAT}, and only there")
+    if unread_mix is not None and not _is_mix(unread_mix):
+        raise UserError(f"{path}: field 'unread_mix' must hold the numbers 'lstm', 'ngram' and 'bias'")
     if sentence_mix is not None:
         words = sentence_mix.get("words") if isinstance(sentence_mix, dict) else None
         if not _is_mix(sentence_mix) or not isinstance(words, int) or isinstance(words, bool) or words < 1:
@@ -247,6 +283,10 @@ def _checked_fields(raw, path: Path) -> list[str]:
 
 def _mixed(mix: dict[str, float], lstm_logits: np.ndarray, ngram_logits: np.ndarray) -> np.ndarray:
     return mix["lstm"] * lstm_logits + mix["ngram"] * ngram_logits + mix["bias"]
+
+
+def _numbers(mix: dict) -> dict[str, float]:
+    return {key: float(mix[key]) for key in MIX_KEYS}
 
 
 def _is_mix(mix) -> bool:

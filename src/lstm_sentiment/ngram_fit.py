@@ -64,21 +64,43 @@ def fit_mix(lstm_logits: np.ndarray, ngram_logits: np.ndarray, labels: list[int]
     return {"lstm": float(lstm), "ngram": float(ngram), "bias": float(bias)}
 
 
-MIN_GROUP = 20  # texts of each label a sentence or review mix needs; fewer: one mix for all
+MIN_GROUP = 20  # texts of each label a sentence, review or unread mix needs; fewer: no mix of their own
+
+
+def _enough(labels: np.ndarray) -> bool:
+    return min(np.sum(labels == 0), np.sum(labels == 1)) >= MIN_GROUP
+
+
+def fit_unread_mix(lstm_logits: np.ndarray, labels: np.ndarray, weights: np.ndarray, balanced: bool
+                   ) -> dict[str, float]:
+    """The mix of texts the member reads nothing of: the LSTM's logit scaled and shifted (the member's own logit
+    is its intercept there, a constant). balanced: each label weighs half, so the constant holds no label prior."""
+    if balanced:
+        total = weights.sum()  # kept, so that C's regularisation weighs the same
+        weights = weights * total * np.where(labels == 1, 0.5 / weights[labels == 1].sum(),
+                                             0.5 / weights[labels == 0].sum())
+    mixer = LogisticRegression(C=1e4, max_iter=1000).fit(lstm_logits[:, None], labels, sample_weight=weights)
+    return {"lstm": float(mixer.coef_[0][0]), "ngram": 0.0, "bias": float(mixer.intercept_[0])}
 
 
 def fit_mixes(lstm_logits: np.ndarray, ngram_logits: np.ndarray, labels: list[int], weights: np.ndarray | None,
-              tokens: np.ndarray, sentence_words: int) -> tuple[dict[str, float], dict[str, float] | None]:
-    """The mix, and with sentence_words the sentences' own (texts of fewer tokens), each fitted on its texts only;
-    one mix for all where either group lacks MIN_GROUP texts of a label."""
+              tokens: np.ndarray, sentence_words: int, unread: np.ndarray | None = None, unread_mix: str = "shared"
+              ) -> tuple[dict[str, float], dict[str, float] | None, dict[str, float] | None]:
+    """The mix; with sentence_words the sentences' own (texts of fewer tokens); with unread_mix "fit" or
+    "balanced" the own mix of the texts the member reads nothing of (unread), the others then fitted on the rest.
+    Each is fitted on its texts only; a group lacking MIN_GROUP texts of a label gets no mix of its own."""
     labels = np.asarray(labels)
     weights = np.ones(len(labels)) if weights is None else np.asarray(weights)
-    groups = [tokens >= sentence_words, tokens < sentence_words] if sentence_words else []
-    if not groups or any(min(np.sum(labels[rows] == 0), np.sum(labels[rows] == 1)) < MIN_GROUP for rows in groups):
-        return fit_mix(lstm_logits, ngram_logits, labels.tolist(), weights), None
+    read, apart = np.ones(len(labels), dtype=bool), None
+    if unread_mix != "shared" and unread is not None and _enough(labels[unread]):
+        apart = fit_unread_mix(lstm_logits[unread], labels[unread], weights[unread], unread_mix == "balanced")
+        read = ~unread
+    groups = [read & (tokens >= sentence_words), read & (tokens < sentence_words)] if sentence_words else []
+    if not groups or not all(_enough(labels[rows]) for rows in groups):
+        return fit_mix(lstm_logits[read], ngram_logits[read], labels[read].tolist(), weights[read]), None, apart
     reviews, sentences = (fit_mix(lstm_logits[rows], ngram_logits[rows], labels[rows].tolist(), weights[rows])
                           for rows in groups)
-    return reviews, {**sentences, "words": sentence_words}
+    return reviews, {**sentences, "words": sentence_words}, apart
 
 
 def accuracy(logits: np.ndarray, labels: list[int]) -> float:
@@ -103,23 +125,27 @@ def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
     grams, weights, bias = fit_ngram_weights(*train, config)
     member = NgramMember(grams, weights, bias, config.order, {"lstm": 1.0, "ngram": 0.0, "bias": 0.0},
                          config.negation_scope)
-    ngram_logits = member.logits(validation[0])
+    scores = member.scores(validation[0])
     tokens = np.array([len(text) for text in validation[0]])  # as scored while sentence_mix_words <= maxlen
     if extra is None or not extra.labels:
-        member.mix, member.sentence_mix = fit_mixes(lstm_validation_logits, ngram_logits, validation[1], None,
-                                                    tokens, config.sentence_mix_words)
+        member.mix, member.sentence_mix, member.unread_mix = fit_mixes(
+            lstm_validation_logits, scores.logits, validation[1], None, tokens, config.sentence_mix_words,
+            scores.unread, config.unread_mix)
     else:
         share = extra.weight * len(validation[1]) / len(extra.labels)
-        member.mix, member.sentence_mix = fit_mixes(
+        extra_scores = member.scores(extra.tokenized)
+        member.mix, member.sentence_mix, member.unread_mix = fit_mixes(
             np.concatenate([lstm_validation_logits, extra.lstm_logits]),
-            np.concatenate([ngram_logits, member.logits(extra.tokenized)]), list(validation[1]) + list(extra.labels),
+            np.concatenate([scores.logits, extra_scores.logits]), list(validation[1]) + list(extra.labels),
             np.concatenate([np.ones(len(validation[1])), np.full(len(extra.labels), share)]),
-            np.concatenate([tokens, [len(text) for text in extra.tokenized]]), config.sentence_mix_words)
+            np.concatenate([tokens, [len(text) for text in extra.tokenized]]), config.sentence_mix_words,
+            np.concatenate([scores.unread, extra_scores.unread]), config.unread_mix)
     fitted = {"c": config.c, "min_count": config.min_count, "training_examples": len(train[0]),
               "validation_accuracy": {"lstm": accuracy(lstm_validation_logits, validation[1]),
-                                      "ngram": accuracy(ngram_logits, validation[1]),
-                                      "combined": accuracy(member.combine(lstm_validation_logits, ngram_logits,
+                                      "ngram": accuracy(scores.logits, validation[1]),
+                                      "combined": accuracy(member.combine(lstm_validation_logits, scores,
                                                                           tokens), validation[1])},
+              "unread_validation_texts": int(scores.unread.sum()),
               "mix_constructions": {"examples": len(extra.labels), "weight": extra.weight} if extra else None,
               "refit": config.refit}
     if config.refit:
@@ -128,7 +154,7 @@ def fit_ngram_member(train: tuple[list[list[str]], list[int], np.ndarray],
                                                  np.concatenate([example_weight, np.ones(len(validation[0]))]),
                                                  config)
         member = NgramMember(grams, weights, bias, config.order, member.mix, config.negation_scope,
-                             sentence_mix=member.sentence_mix)
+                             sentence_mix=member.sentence_mix, unread_mix=member.unread_mix)
     fitted["ngrams"] = len(member.grams)
     fitted["seconds"] = round(time.perf_counter() - started, 1)
     member.fitted = fitted

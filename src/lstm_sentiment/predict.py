@@ -17,7 +17,7 @@ from .data.vocab import Vocabulary, pad_sequences
 from .errors import UserError
 from .model import Classifier
 from .model_dir import default_model_dir, load_model_files, resolve_model_dir, weights_version
-from .ngram import NgramMember
+from .ngram import MemberScores, NgramMember
 from .runtime import autocast, resolve_device
 
 __all__ = ["BACKENDS", "Prediction", "Predictor", "default_model_dir", "load_model", "resolve_model_dir"]
@@ -79,15 +79,15 @@ class Predictor:
         """ids [n, scoring maxlen] padded and truncated as validation and test reviews were, and lengths [n]."""
         return self.encode_with_ngrams(texts)[:2]
 
-    def encode_with_ngrams(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, np.ndarray | None]:
-        """What encode returns, and the n-gram member's logits (None without one): the tokenising half of scoring,
+    def encode_with_ngrams(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, MemberScores | None]:
+        """What encode returns, and the n-gram member's scores (None without one): the tokenising half of scoring,
         which reads every text once."""
         data = self.config.data
         tokenized = [tokenize(t) for t in texts]
         ids, lengths = pad_sequences([self.vocab.encode(tokens) for tokens in tokenized], data.scoring_maxlen,
                                      data.padding, data.truncating)
-        ngram_logits = self.ngram.logits(tokenized) if self.ngram is not None else None
-        return torch.from_numpy(ids), torch.from_numpy(lengths), ngram_logits
+        ngram_scores = self.ngram.scores(tokenized) if self.ngram is not None else None
+        return torch.from_numpy(ids), torch.from_numpy(lengths), ngram_scores
 
     def probabilities(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """P(positive) per text, scored in length-sorted chunks (see length_chunks)."""
@@ -95,15 +95,15 @@ class Predictor:
             texts = [texts]
         return self.probabilities_of(*self.encode_with_ngrams(list(texts)), batch_size=batch_size)
 
-    def probabilities_of(self, ids: torch.Tensor, lengths: torch.Tensor, ngram_logits: np.ndarray | None = None,
+    def probabilities_of(self, ids: torch.Tensor, lengths: torch.Tensor, ngram_scores: MemberScores | None = None,
                          batch_size: int = 32) -> np.ndarray:
         """P(positive) per encoded row (what encode_with_ngrams returns): the model's half of probabilities, which
         file scoring runs while the next chunk is being tokenised."""
         logits = self.logits_of(ids, lengths, batch_size)
         if self.ngram is not None:
-            if ngram_logits is None:
+            if ngram_scores is None:
                 raise ValueError("this model has an n-gram member: score what encode_with_ngrams returns")
-            logits = self.ngram.combine(logits, ngram_logits, lengths.numpy())
+            logits = self.ngram.combine(logits, ngram_scores, lengths.numpy())
         return 1.0 / (1.0 + np.exp(-logits))
 
     def logits_of(self, ids: torch.Tensor, lengths: torch.Tensor, batch_size: int = 32) -> np.ndarray:

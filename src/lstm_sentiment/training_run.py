@@ -272,7 +272,8 @@ def final_metrics(config: Config, options: RunOptions, data, model, result, devi
     }
     if member is not None:  # each member alone on the final split, and what the member's fit chose on validation
         metrics["members"] = {**alone, "ngram_fit": member.fitted, "mix": member.mix,
-                              **({"sentence_mix": member.sentence_mix} if member.sentence_mix else {})}
+                              **({"sentence_mix": member.sentence_mix} if member.sentence_mix else {}),
+                              **({"unread_mix": member.unread_mix} if member.unread_mix else {})}
     if options.time_to_accuracy is not None:
         metrics["time_to_accuracy"] = time_to_accuracy_summary(result.history, options.time_to_accuracy)
     return metrics
