@@ -56,8 +56,8 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert metrics["split"] == "test" and metrics["accuracy"] == metrics["test_sets"]["imdb"]
     assert 0.5 < metrics["test_sets"]["sst2"] <= 1 and 0 <= metrics["check"]["mft_pass_rate"] <= 1
     config = json.loads((default_model_dir() / "config.json").read_text())
-    # written at format 16; later formats read it with the keys added since at their defaults
-    assert config["format_version"] == 16 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
+    # written at format 17; later formats read it with the keys added since at their defaults
+    assert config["format_version"] == 17 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
     assert config["data"]["negations"] == metrics["negations"] == 3
     assert config["data"]["compositions"] == metrics["compositions"] == 7 and config["data"]["balance_compositions"]
     assert config["data"]["negation_strength"] == metrics["negation_strength"] == 1.0
@@ -67,9 +67,10 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     # first-person verb opinions ("I didn't cherish it") in four constructions per verb and object
     assert config["data"]["verb_opinions"] == metrics["verb_opinions"] == 4
     # VADER's clear words the trees lack, a member that leaves sentences with a negator (whole) and contrasted
-    # clauses to the LSTM, and sentences mixed apart from reviews
+    # clauses to the LSTM, sentences mixed apart from reviews, and those it reads nothing of mixed apart again
     assert config["data"]["lexicon_words"] == metrics["lexicon_words"] == "vader"
     assert config["ngram"]["negation_scope"] == "sentence" and config["ngram"]["sentence_mix_words"] == 60
+    assert config["ngram"]["unread_mix"] == "balanced"
 
 
 def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
@@ -77,10 +78,14 @@ def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
     assert {"ngram.json", "ngram.safetensors"} <= names
     member = load_model().ngram
     assert member is not None and member.negation_scope == "sentence" and member.sentence_mix["words"] == 60
+    assert member.unread_mix is not None and member.unread_mix["ngram"] == 0.0
+    # "Not bad at all." is a sentence the member reads nothing of: its unread mix decides it
+    scores = member.scores([["not", "bad", "at", "all", "."]])
+    assert scores.unread.tolist() == [True]
 
 
 # issue 22's sentences, all six of which this model gets right (a regression guard; "Not boring for a second."
-# is the narrowest, 0.57, and "I can't praise it enough." 0.59; "praise" is not among data.verb_opinions' verbs)
+# is the narrowest, 0.75, and "I can't praise it enough." 0.76; "praise" is not among data.verb_opinions' verbs)
 NEGATIONS = {"Not bad at all.": "positive", "I can't praise it enough.": "positive", "Not boring for a second.": "positive",
              "I expected the sequel to be awful, but it wasn't.": "positive",
              "This was not good at all.": "negative", "The lead isn't charming.": "negative"}
