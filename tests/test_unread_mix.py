@@ -14,6 +14,7 @@ from lstm_sentiment.config_io import layered_config
 from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.errors import UserError
 from lstm_sentiment.explain import explain
+from lstm_sentiment.explain_view import explanation_fragment
 from lstm_sentiment.ngram import NGRAM_FILE, NgramMember
 from lstm_sentiment.ngram_fit import fit_mixes, fit_unread_mix
 from lstm_sentiment.predict import load_model
@@ -110,7 +111,15 @@ def test_predict_explain_and_evaluate_use_the_unread_mix(unread_run, small_archi
     np.testing.assert_allclose(predictor.probabilities(texts), 1 / (1 + np.exp(-expected)), rtol=1e-12)
     explanation = explain(predictor, texts[-1])
     assert explanation.probability == pytest.approx(predictor.probabilities([texts[-1]])[0])
-    assert explanation.ngram_contributions == []
+    assert explanation.ngram_contributions == [] and explanation.ngram_unread
+    lstm_only = load_model(unread_run)
+    lstm_only.ngram = None  # token contributions are the LSTM's, in units of the logit its mix gives them
+    np.testing.assert_allclose(explanation.contributions,
+                               [UNREAD_MIX["lstm"] * value for value in explain(lstm_only, texts[-1]).contributions])
+    assert not explain(predictor, texts[0]).ngram_unread
+    assert "reads nothing of a sentence with a" in explanation_fragment(explanation)
+    assert main(["explain", "--model", str(unread_run), texts[-1]]) == 0
+    assert "the n-gram member reads nothing of it" in capsys.readouterr().out
     assert main(["evaluate", "--model", str(unread_run), "--data", str(small_archive), "--json"]) == 0
     assert 0.0 <= json.loads(capsys.readouterr().out)["accuracy"] <= 1.0
 

@@ -58,6 +58,8 @@ def run_explain(args: argparse.Namespace) -> int:
         print("strongest words: " + ", ".join(f"{token} {value:+.2f}" for value, token in strongest))
         if explanation.truncated_tokens:
             print(f"note: {explanation.truncated_tokens} tokens beyond maxlen cut at the {explanation.truncated_side}")
+        if explanation.ngram_unread:
+            print(f"note: the n-gram member reads nothing of it; the LSTM decides (alone: {explanation.lstm_probability:.4f})")
         if out is not None:
             print(f"written to {out}")
     return 0

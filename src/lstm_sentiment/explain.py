@@ -45,6 +45,8 @@ class Explanation:
     ngram_contributions: list[dict] = field(default_factory=list)
     # words outside the vocabulary that the model read as a word inside it (its aliases), {"despise": "dislike"}
     read_as: dict[str, str] = field(default_factory=dict)
+    # the n-gram member read nothing of the review (its negation scope left out every word): the LSTM decides
+    ngram_unread: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,6 +155,7 @@ def explain(predictor: Predictor, text: str, method: str = "integrated-gradients
     traces = gate_traces(predictor, ids)
     running = running_probabilities(predictor, ids)
     contributions, probability, ngram_contributions = token_contributions(predictor, ids, method), running[-1], []
+    unread = False
     if predictor.ngram is not None:  # it reads the whole review, as predict does
         member, every_token = predictor.ngram, tokenize(text)
         unread = bool(member.scores([every_token]).unread[0])
@@ -164,5 +167,5 @@ def explain(predictor: Predictor, text: str, method: str = "integrated-gradients
         contributions=contributions, label=LABEL_NAMES[int(probability >= 0.5)],
         probability=probability, method=method, truncated_tokens=cut,
         truncated_side=TRUNCATED_SIDES[predictor.config.data.truncating], lstm_probability=running[-1],
-        ngram_contributions=ngram_contributions,
+        ngram_contributions=ngram_contributions, ngram_unread=unread,
         read_as={token: predictor.vocab.aliases[token] for token in tokens if token in predictor.vocab.aliases})

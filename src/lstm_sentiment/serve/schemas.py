@@ -51,6 +51,9 @@ class ExplainResponse(BaseModel):
         default_factory=list, description="the n-gram member's largest shares of the logit; empty without one")
     read_as: dict[str, str] = Field(
         default_factory=dict, description="words outside the vocabulary read as a word inside it (its aliases)")
+    ngram_unread: bool = Field(
+        default=False, description="the n-gram member read nothing of the review (its negation scope left out every "
+                                   "word), so the LSTM decides it")
 
 
 class ErrorResponse(BaseModel):
