@@ -117,7 +117,7 @@ def test_predict_explain_and_evaluate_use_the_unread_mix(unread_run, small_archi
     np.testing.assert_allclose(explanation.contributions,
                                [UNREAD_MIX["lstm"] * value for value in explain(lstm_only, texts[-1]).contributions])
     assert not explain(predictor, texts[0]).ngram_unread
-    assert "reads nothing of a sentence with a" in explanation_fragment(explanation)
+    assert "read nothing of this review" in explanation_fragment(explanation)
     assert main(["explain", "--model", str(unread_run), texts[-1]]) == 0
     assert "the n-gram member reads nothing of it" in capsys.readouterr().out
     assert main(["evaluate", "--model", str(unread_run), "--data", str(small_archive), "--json"]) == 0

@@ -100,9 +100,9 @@ def _ngram_section(explanation: Explanation) -> str:
     """The n-gram member's largest contributions, where the model has one (its logit is mixed with the LSTM's)."""
     if explanation.ngram_unread:
         return f"""<h2>The n-gram member</h2>
-<p class="note">This model mixes its LSTM with a bag of n-grams (NBSVM), which reads nothing of a sentence with a
-negator: this review is the LSTM's to judge (P(positive) = {explanation.lstm_probability:.3f} alone, which the mix
-then rescales).</p>
+<p class="note">This model mixes its LSTM with a bag of n-grams (NBSVM), which read nothing of this review (its
+negation scope leaves out a sentence with a negator, and what comes before a "but"): the LSTM judges it
+(P(positive) = {explanation.lstm_probability:.3f} alone, which the mix then rescales).</p>
 """
     if not explanation.ngram_contributions:
         return ""
