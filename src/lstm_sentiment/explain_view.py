@@ -101,7 +101,7 @@ def _ngram_section(explanation: Explanation) -> str:
     if explanation.ngram_unread:
         return f"""<h2>The n-gram member</h2>
 <p class="note">This model mixes its LSTM with a bag of n-grams (NBSVM), which read nothing of this review (its
-negation scope leaves out a sentence with a negator, and what comes before a "but"): the LSTM judges it
+negation scope left out every word, as it does for a sentence with a negator): the LSTM judges it
 (P(positive) = {explanation.lstm_probability:.3f} alone, which the mix then rescales).</p>
 """
     if not explanation.ngram_contributions:
