@@ -27,7 +27,7 @@ def scored_three_ways(predictor, texts: list[str], labels: np.ndarray) -> dict:
     lstm = predictor.logits_of(ids, lengths)
     saved = member.combine(lstm, ngram_scores, lengths.numpy())
     unread = ngram_scores.unread
-    weight = member.sentence_mix["lstm"] if member.sentence_mix else member.mix["lstm"]
+    weight = member.mix_for(0)["lstm"]  # a short text's mix: the sentence mix, or the one mix
     ways = {"as saved": saved, "LSTM alone": np.where(unread, lstm, saved),
             "mix without its constant": np.where(unread, weight * lstm, saved)}
     return {"texts": len(texts), "unread": int(unread.sum()),

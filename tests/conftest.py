@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import random
 import tarfile
@@ -118,6 +119,17 @@ def copy_model_dir(source: Path, target: Path) -> Path:
         if path.is_file():
             (target / path.name).write_bytes(path.read_bytes())
     return target
+
+
+def member_record_edited(source: Path, target: Path, edit) -> Path:
+    """A copy of a model directory whose ngram.json record edit(record) changed in place."""
+    from lstm_sentiment.ngram import NGRAM_FILE
+
+    copy = copy_model_dir(source, target)
+    record = json.loads((copy / NGRAM_FILE).read_text())
+    edit(record)
+    (copy / NGRAM_FILE).write_text(json.dumps(record))
+    return copy
 
 
 def train_tiny_run(folder: Path, archive: Path, epochs: int, config_text: str = TINY_CONFIG,

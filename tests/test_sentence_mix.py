@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import copy_model_dir, train_tiny_run
+from conftest import member_record_edited, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.config_io import layered_config
 from lstm_sentiment.errors import UserError
@@ -72,19 +72,15 @@ def test_predict_explain_and_evaluate_use_each_texts_own_mix(sentence_run, small
     assert 0.0 <= json.loads(capsys.readouterr().out)["accuracy"] <= 1.0
 
 
-@pytest.mark.parametrize("damage", ["format_1_with_sentence_mix", "format_2_without", "zero_words"])
+DAMAGES = {"format_1_with_sentence_mix": lambda record: record.update(format=1),
+           "format_2_without": lambda record: record.pop("sentence_mix"),
+           "zero_words": lambda record: record["sentence_mix"].update(words=0)}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_sentence_mix_out_of_place_is_refused(sentence_run, tmp_path, damage):
-    copy = copy_model_dir(sentence_run, tmp_path / "copy")
-    record = json.loads((copy / NGRAM_FILE).read_text())
-    if damage == "format_1_with_sentence_mix":
-        record["format"] = 1
-    elif damage == "format_2_without":
-        del record["sentence_mix"]
-    else:
-        record["sentence_mix"]["words"] = 0
-    (copy / NGRAM_FILE).write_text(json.dumps(record))
     with pytest.raises(UserError, match="sentence_mix"):
-        load_model(copy)
+        load_model(member_record_edited(sentence_run, tmp_path / "copy", DAMAGES[damage]))
 
 
 def test_the_setting_is_checked_against_the_tokens_scored():

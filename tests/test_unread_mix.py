@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import copy_model_dir, train_tiny_run
+from conftest import member_record_edited, train_tiny_run
 from lstm_sentiment.cli import main
 from lstm_sentiment.config_io import layered_config
 from lstm_sentiment.data.text import tokenize
@@ -124,17 +124,13 @@ def test_predict_explain_and_evaluate_use_the_unread_mix(unread_run, small_archi
     assert 0.0 <= json.loads(capsys.readouterr().out)["accuracy"] <= 1.0
 
 
-@pytest.mark.parametrize("damage", ["format_2_with_unread_mix", "format_3_without", "not_a_number"])
+DAMAGES = {"format_2_with_unread_mix": lambda record: record.update(
+                format=2, sentence_mix={"lstm": 1.0, "ngram": 1.0, "bias": 0.0, "words": 5}),
+           "format_3_without": lambda record: record.pop("unread_mix"),
+           "not_a_number": lambda record: record["unread_mix"].update(bias="high")}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_an_unread_mix_out_of_place_is_refused(unread_run, tmp_path, damage):
-    copy = copy_model_dir(unread_run, tmp_path / "copy")
-    record = json.loads((copy / NGRAM_FILE).read_text())
-    if damage == "format_2_with_unread_mix":
-        record["format"] = 2
-        record["sentence_mix"] = {"lstm": 1.0, "ngram": 1.0, "bias": 0.0, "words": 5}
-    elif damage == "format_3_without":
-        del record["unread_mix"]
-    else:
-        record["unread_mix"]["bias"] = "high"
-    (copy / NGRAM_FILE).write_text(json.dumps(record))
     with pytest.raises(UserError, match="unread_mix"):
-        load_model(copy)
+        load_model(member_record_edited(unread_run, tmp_path / "copy", DAMAGES[damage]))

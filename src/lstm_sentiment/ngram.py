@@ -149,9 +149,6 @@ class NgramMember:
     def __post_init__(self) -> None:
         self._lookup = dict(zip(self.grams, self.weights.tolist()))
 
-    def logit(self, tokens: list[str]) -> float:
-        return self._scored(tokens)[0]
-
     def _scored(self, tokens: list[str]) -> tuple[float, bool]:
         weight = self._lookup.get
         grams = set(features(tokens, self.order, self.negation_scope))
