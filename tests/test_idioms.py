@@ -12,8 +12,10 @@ import pytest
 from lstm_sentiment.config import DataConfig
 from lstm_sentiment.data.idioms import PLAIN_SUBJECTS, idiom_examples, idiom_sets, lexicon, said_of, subjects
 from lstm_sentiment.data.sources import load_corpus
+from lstm_sentiment.data.text import tokenize
 from lstm_sentiment.data.treebank import TreebankOptions
 from lstm_sentiment.errors import UserError
+from lstm_sentiment.ngram import is_negator
 from test_composition import ASIDE, SUPERB, trees
 from test_negation import DREADFUL, write_treebank
 
@@ -31,12 +33,13 @@ def _word_ngrams(template: str, n: int) -> set[tuple[str, ...]]:
 
 
 def test_the_lexicon_is_balanced_labelled_and_one_slot_per_idiom():
-    for which in ("training", "held_out"):
+    for which in ("training", "held_out", "held_out_more"):
         idioms = lexicon()[which]
         assert sum(i["label"] > 2 for i in idioms) == sum(i["label"] < 2 for i in idioms), which
         assert all(i["label"] in (0, 1, 3, 4) for i in idioms)
         assert all(len(SLOT.findall(i["text"])) == 1 and i["text"][-1] in ".!" for i in idioms)
-    assert not {i["text"] for i in lexicon()["training"]} & {i["text"] for i in lexicon()["held_out"]}
+    lists = [{i["text"] for i in lexicon()[which]} for which in ("training", "held_out", "held_out_more")]
+    assert sum(map(len, lists)) == len(set().union(*lists))
 
 
 def test_no_idiom_shares_three_words_in_a_row_with_the_behaviour_suite():
@@ -47,7 +50,7 @@ def test_no_idiom_shares_three_words_in_a_row_with_the_behaviour_suite():
             for key in ("text", "perturbed"):
                 suite_grams |= _word_ngrams(template.get(key, ""), 3)
     assert ("can't", "go", "wrong") in suite_grams and ("enough", "good", "things") in suite_grams
-    for idiom in lexicon()["training"] + lexicon()["held_out"]:
+    for idiom in lexicon()["training"] + lexicon()["held_out"] + lexicon()["held_out_more"]:
         assert not _word_ngrams(idiom["text"], 3) & suite_grams, idiom["text"]
 
 
@@ -83,6 +86,12 @@ def test_validation_sets_hold_the_training_and_the_held_out_idioms():
     held_out = {text for text, _ in sets["idioms, held out"]}
     assert not held_out & {text for text, _ in idiom_examples(trees(*SOURCE), 16)}
     assert {label for examples in sets.values() for _, label in examples} == {0, 1}
+    more = sets["idioms, held out (more)"]
+    assert len(more) == 2 * len(lexicon()["held_out_more"])
+    negated, plain = sets["idioms, held out (more), with a negator"], sets["idioms, held out (more), without"]
+    assert sorted(negated + plain) == sorted(more) and len(negated) == len(plain)
+    assert all(any(is_negator(word) for word in tokenize(text)) for text, _ in negated)
+    assert not any(any(is_negator(word) for word in tokenize(text)) for text, _ in plain)
 
 
 def test_idioms_are_training_examples_of_a_treebank_source_only(tmp_path):

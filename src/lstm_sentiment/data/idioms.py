@@ -20,7 +20,9 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from ..ngram import is_negator
 from .composition import _sentence, opinions
+from .text import tokenize
 
 if TYPE_CHECKING:
     from .treebank import Phrase
@@ -32,7 +34,7 @@ SINGULAR = {"is", "was"}  # an opinion whose copula is one of these has a subjec
 
 @cache
 def lexicon() -> dict[str, list[dict]]:
-    """{'training': [{'text', 'label'}, ...], 'held_out': [...]} from idioms.json."""
+    """{'training': [{'text', 'label'}, ...], 'held_out': [...], 'held_out_more': [...]} from idioms.json."""
     raw = resources.files(__package__).joinpath("idioms.json").read_text(encoding="utf-8")
     return json.loads(raw)
 
@@ -63,7 +65,22 @@ def idiom_examples(trees: list[list[Phrase]], per_idiom: int, which: str = "trai
 
 
 def idiom_sets(trees: list[list[Phrase]], per_idiom: int = 4) -> dict[str, list[tuple[str, int]]]:
-    """Validation sets from (dev) trees: the training idioms about the trees' subjects ('idioms') and the held-out
-    idioms ('idioms, held out'); (text, 0/1)."""
-    return {name: [(text, int(target > 0.5)) for text, target in idiom_examples(trees, per_idiom, which)]
-            for name, which in (("idioms", "training"), ("idioms, held out", "held_out"))}
+    """Validation sets from (dev) trees: the training idioms about the trees' subjects ('idioms'), the held-out
+    idioms ('idioms, held out') and the second, larger held-out list, split by whether the idiom holds a negator
+    (`check`'s idioms all do); (text, 0/1)."""
+    sets = {name: [(text, int(target > 0.5)) for text, target in idiom_examples(trees, per_idiom, which)]
+            for name, which in (("idioms", "training"), ("idioms, held out", "held_out"),
+                                ("idioms, held out (more)", "held_out_more"))}
+    negated = {said_of(idiom["text"], subject) for idiom in lexicon()["held_out_more"] if has_negator(idiom["text"])
+               for subject in subjects(trees)}
+    more = sets["idioms, held out (more)"]
+    sets["idioms, held out (more), with a negator"] = [example for example in more if example[0] in negated]
+    sets["idioms, held out (more), without"] = [example for example in more if example[0] not in negated]
+    return sets
+
+
+def has_negator(template: str) -> bool:
+    """Whether an idiom's wording holds a negator as the n-gram member reads one ("n't", "no", "nothing", ...): the
+    set phrases a model that reverses every negation reads backwards, and that a `sentence`-scope member leaves to
+    the LSTM."""
+    return any(is_negator(word) for word in tokenize(template.format(s="it", o="it")))
