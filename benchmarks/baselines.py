@@ -6,13 +6,14 @@
 
 Baselines (scikit-learn, fitted here, never pickled): TF-IDF of 1-2 grams + logistic regression, and NBSVM
 (Wang & Manning 2012: binarised 1-3 grams scaled by naive-Bayes log-count ratios, then a linear classifier; the
-logistic-regression form, "NBLR"). Each --train NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms][+limits][+verbs][+lexicon]]] fits both on the training split
+logistic-regression form, "NBLR"). Each --train NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms][+limits][+verbs][+lexicon][+setphrases]]] fits both on the training split
 of those sources (the same reviews a model of ours trained on; `:phrases` adds the treebank's labelled phrases, as
 `data.phrases` does, `+negations` their negated copula phrases, as `data.negations = 3` does, `+compositions`
 the composed examples of `data.compositions = 7`, and `+balanced` those balanced as `data.balance_compositions`
 does, `+idioms` them in `data.composition_wordings = idioms`, `+limits` with the eighth family too
 (`data.compositions = 8`), `+verbs` the first-person verb opinions of `data.verb_opinions = 4`, `+lexicon` the opinion lexicon's words of
-`data.lexicon_words = "vader-calibrated"`; labels are binary, so `data.negation_strength` does not apply); the regularisation C is chosen on that
+`data.lexicon_words = "vader-calibrated"`, `+setphrases` the set phrases of `data.idioms = 8` (idioms.json; not
+`+idioms`, which names a wording of the constructions); labels are binary, so `data.negation_strength` does not apply); the regularisation C is chosen on that
 data's validation split (IMDb: held-out movies;
 treebank: dev), then the baseline is refitted on training + validation. Every model, baselines and ours
 (--model NAME=DIR, or NAME=default for the shipped one), is scored on the same sets in the same run: the IMDb
@@ -44,6 +45,7 @@ from lstm_sentiment.runtime import cpuinfo_line
 
 RESULTS = Path(__file__).parent / "results" / "baselines.json"
 VERB_OPINIONS = 4  # constructions per verb and object with +verbs, as the shipped recipe's data.verb_opinions
+SET_PHRASES = 8  # subjects per idiom with +setphrases, as the shipped recipe's data.idioms
 GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # wide: the chosen C must not sit at an edge
 
 
@@ -107,12 +109,13 @@ def check_summary(score) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms][+limits][+verbs][+lexicon]]]",
+    parser.add_argument("--train", action="append", required=True, metavar="NAME=SOURCES[:phrases[+negations][+compositions[+balanced][+idioms][+limits][+verbs][+lexicon][+setphrases]]]",
                         help="baselines' training data: sources joined by '+', ':phrases' for treebank phrases, "
                              "':phrases+negations' with data.negations = 3 too, '+compositions' with data.compositions = 7 (the seven), '+balanced' with "
                              "data.balance_compositions, '+idioms' with data.composition_wordings = idioms, "
                              "'+limits' with data.compositions = 8 (the negated limit too), '+verbs' with "
-                             "data.verb_opinions = 4, '+lexicon' with data.lexicon_words = vader-calibrated")
+                             "data.verb_opinions = 4, '+lexicon' with data.lexicon_words = vader-calibrated, "
+                             "'+setphrases' with data.idioms = 8")
     parser.add_argument("--imdb", required=True, help="aclImdb archive: its test split is scored")
     parser.add_argument("--sst", required=True, help="treebank zip: its SST-2 test sentences are scored")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
@@ -132,9 +135,10 @@ def main() -> None:
         wordings = "idioms" if "idioms" in flags else "standard"
         verbs = VERB_OPINIONS if "verbs" in flags else 0
         lexicon = "vader-calibrated" if "lexicon" in flags else "none"
+        set_phrases = SET_PHRASES if "setphrases" in flags else 0
         config = DataConfig(validation_split=0.1, validation_groups="movie", phrases=phrases, negations=negations,
                             compositions=compositions, balance_compositions=balanced, composition_wordings=wordings,
-                            verb_opinions=verbs, lexicon_words=lexicon)
+                            verb_opinions=verbs, lexicon_words=lexicon, idioms=set_phrases)
         splits = split_corpus(load_corpus(resolve_data_path(sources.split("+")), treebank=TreebankOptions.of(config)),
                               config)
         for kind in (TfidfLogistic, NBSVM):
@@ -142,7 +146,7 @@ def main() -> None:
             row = {"model": f"{kind.name}, trained on {name}", "trained_on": sources.split("+"), "phrases": phrases,
                    "negations": negations, "compositions": compositions,
                    "balance_compositions": balanced, "composition_wordings": wordings, "verb_opinions": verbs,
-                   "lexicon_words": lexicon,
+                   "lexicon_words": lexicon, "idioms": set_phrases,
                    "C": c, "fit_seconds": round(seconds, 1), "training_examples": len(splits["train"])}
             row.update({key: accuracy(model.probabilities(reviews.texts), reviews.labels)
                         for key, reviews in sets.items()})

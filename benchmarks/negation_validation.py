@@ -17,7 +17,10 @@ the construction rather than its training phrases. Then data/verb_opinions.py's 
 wordings, 'verb: ..., new verbs' with verbs that training only states, in the training wordings, and
 'verb: ..., new verbs and wordings' with those verbs in held-out wordings. Last, the dev trees' clear one-word
 phrases whose word no training tree uses ("dev-tree words no training tree uses"), scored alone: word knowledge
-the treebank did not give (IMDb's, or a vocabulary alias's: data.word_aliases). The test trees are never read.
+the treebank did not give (IMDb's, or a vocabulary alias's: data.word_aliases). The idiom rows score
+data/idioms.json's lists about the dev trees' subjects: 'idioms' the trained ones, 'idioms, held out' 20 never
+trained on, 'idioms, held out (more)' 60 more (session 28), and that list split by whether the idiom holds a
+negator. The test trees are never read.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def test_the_benchmark_runs_end_to_end_and_writes_json_only(tmp_path, small_arch
     out = tmp_path / "results" / "baselines.json"
     finished = subprocess.run([sys.executable, str(BENCHMARKS / "baselines.py"), "--imdb", str(small_archive),
                                "--sst", str(sst), "--train", f"imdb={small_archive}",
-                               "--train", f"both={small_archive}+{sst}:phrases+verbs+lexicon", "--out", str(out)],
+                               "--train", f"both={small_archive}+{sst}:phrases+verbs+lexicon+setphrases", "--out", str(out)],
                               check=False, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
@@ -45,5 +45,6 @@ def test_the_benchmark_runs_end_to_end_and_writes_json_only(tmp_path, small_arch
     assert [row["verb_opinions"] for row in result["rows"]] == [0, 0, 4, 4]
     assert [row["lexicon_words"] for row in result["rows"]] == ["none", "none"] + ["vader-calibrated"] * 2
     assert result["rows"][2]["training_examples"] > 3000  # the lexicon's words the small trees lack
+    assert [row["idioms"] for row in result["rows"]] == [0, 0, 8, 8]
     assert sorted(path.name for path in out.parent.iterdir()) == ["baselines.json"]
     assert "| NBSVM (1-3 grams), trained on imdb |" in finished.stdout

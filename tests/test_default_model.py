@@ -59,7 +59,8 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     # written at format 17; later formats read it with the keys added since at their defaults
     assert config["format_version"] == 17 <= FORMAT_VERSION and config["data"]["treebank_labels"] == "graded"
     assert config["data"]["negations"] == metrics["negations"] == 3
-    assert config["data"]["compositions"] == metrics["compositions"] == 7 and config["data"]["balance_compositions"]
+    # the seven constructions and the negated limit, balanced
+    assert config["data"]["compositions"] == metrics["compositions"] == 8 and config["data"]["balance_compositions"]
     assert config["data"]["negation_strength"] == metrics["negation_strength"] == 1.0
     # the treebank's one-word labelled phrases joined the vocabulary beyond the 5,000 most frequent words
     assert config["data"]["labelled_words"] is metrics["labelled_words"] is True
@@ -71,6 +72,8 @@ def test_the_shipped_model_records_its_data_and_both_test_sets():
     assert config["data"]["lexicon_words"] == metrics["lexicon_words"] == "vader"
     assert config["ngram"]["negation_scope"] == "sentence" and config["ngram"]["sentence_mix_words"] == 60
     assert config["ngram"]["unread_mix"] == "balanced"
+    # the set phrases of idioms.json, each said of eight subjects
+    assert config["data"]["idioms"] == metrics["idioms"] == 8
 
 
 def test_the_shipped_model_carries_its_ngram_member_as_json_and_safetensors():
