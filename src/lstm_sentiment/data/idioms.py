@@ -54,6 +54,12 @@ def idiom_examples(trees: list[list[Phrase]], per_idiom: int, which: str = "trai
                    ) -> Iterator[tuple[str, float]]:
     """(text, label / 4) for every idiom of the list `which`, each about per_idiom subjects: the first plain one
     in turn, the rest of the trees' chosen by a hash of the idiom (deterministic)."""
+    for _, text, target in _said_idioms(trees, per_idiom, which):
+        yield text, target
+
+
+def _said_idioms(trees: list[list[Phrase]], per_idiom: int, which: str) -> Iterator[tuple[dict, str, float]]:
+    """(idiom, text, label / 4): idiom_examples with the idiom each text says."""
     found = subjects(trees)
     plain, others = found[:len(PLAIN_SUBJECTS)], found[len(PLAIN_SUBJECTS):]
     for index, idiom in enumerate(lexicon()[which]):
@@ -61,7 +67,7 @@ def idiom_examples(trees: list[list[Phrase]], per_idiom: int, which: str = "trai
         start = zlib.crc32(idiom["text"].encode())
         chosen += [others[(start + step * 7919) % len(others)] for step in range(per_idiom - 1)] if others else []
         for subject in dict.fromkeys(chosen):
-            yield said_of(idiom["text"], subject), idiom["label"] / 4
+            yield idiom, said_of(idiom["text"], subject), idiom["label"] / 4
 
 
 def idiom_sets(trees: list[list[Phrase]], per_idiom: int = 4) -> dict[str, list[tuple[str, int]]]:
@@ -71,11 +77,10 @@ def idiom_sets(trees: list[list[Phrase]], per_idiom: int = 4) -> dict[str, list[
     sets = {name: [(text, int(target > 0.5)) for text, target in idiom_examples(trees, per_idiom, which)]
             for name, which in (("idioms", "training"), ("idioms, held out", "held_out"),
                                 ("idioms, held out (more)", "held_out_more"))}
-    negated = {said_of(idiom["text"], subject) for idiom in lexicon()["held_out_more"] if has_negator(idiom["text"])
-               for subject in subjects(trees)}
-    more = sets["idioms, held out (more)"]
-    sets["idioms, held out (more), with a negator"] = [example for example in more if example[0] in negated]
-    sets["idioms, held out (more), without"] = [example for example in more if example[0] not in negated]
+    more = [(has_negator(idiom["text"]), (text, int(target > 0.5)))
+            for idiom, text, target in _said_idioms(trees, per_idiom, "held_out_more")]
+    sets["idioms, held out (more), with a negator"] = [example for negated, example in more if negated]
+    sets["idioms, held out (more), without"] = [example for negated, example in more if not negated]
     return sets
 
 
