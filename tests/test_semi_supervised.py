@@ -4,6 +4,7 @@ unlabelled batches, the objective inside fit, and exact resume with it on."""
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +12,10 @@ import torch
 
 from conftest import TINY_CONFIG
 from lstm_sentiment.config import Config, ModelConfig, TrainConfig
+from lstm_sentiment.data.prepare import EncodedSplit
+from lstm_sentiment.distributed import Cluster
 from lstm_sentiment.errors import UserError
+from lstm_sentiment.faults import FaultInjector
 from lstm_sentiment.model import SentimentClassifier
 from lstm_sentiment.semi_supervised import (
     SemiSupervised,
@@ -21,6 +25,7 @@ from lstm_sentiment.semi_supervised import (
     logits_of_embedded,
     virtual_adversarial_loss,
 )
+from lstm_sentiment.training_run import batch_streams
 from test_resume import fingerprint, run, train_command
 
 
@@ -70,6 +75,28 @@ def test_unlabelled_batches_keep_the_last_maxlen_tokens_and_repeat_for_a_seed():
     assert rows <= {(5, 6, 7), (8,), (10, 11, 12)} and len(rows) == 3
     again = reviews.batch(16, torch.Generator().manual_seed(0))
     assert torch.equal(ids, again[0]) and torch.equal(lengths, again[1])
+
+
+def test_the_unlabelled_batch_takes_its_own_size_and_length_when_set():
+    split = EncodedSplit(ids=torch.randint(2, 20, (10, 6)), lengths=torch.full((10,), 6),
+                         labels=torch.tensor([0, 1] * 5), words=torch.full((10,), 6))
+    unlabelled = np.concatenate([np.append(np.arange(2, 2 + n), -1) for n in (30, 12, 25)]).astype(np.int64)
+    data = SimpleNamespace(splits={"train": split, "validation": split}, unlabelled_ids=unlabelled)
+
+    def first_unlabelled(**train_keys):
+        config = Config()
+        config.data.maxlen, config.train.batch_size, config.train.virtual_adversarial = 20, 4, 0.1
+        for key, value in train_keys.items():
+            setattr(config.train, key, value)
+        train_batches, _, _ = batch_streams(config, data, Cluster(), torch.device("cpu"), FaultInjector(""))
+        return next(iter(train_batches(0))).unlabelled
+
+    ids, lengths = first_unlabelled()
+    assert ids.shape[0] == 4 and int(lengths.max()) <= 20  # defaults: train.batch_size, data.maxlen
+    ids, lengths = first_unlabelled(unlabelled_batch_size=7, unlabelled_maxlen=5)
+    assert ids.shape == (7, 5) and torch.all(lengths == 5)
+    with pytest.raises(UserError, match="unlabelled_batch_size"):
+        TrainConfig(unlabelled_batch_size=-1).validate()
 
 
 def test_the_objective_adds_its_terms_only_in_training_and_with_an_unlabelled_batch():

@@ -37,7 +37,8 @@ __all__ = [
 # 8: data.composition_wordings; 9: data.labelled_words; 10: data.verb_opinions; 11: data.word_aliases;
 # 12: data.verb_lexicon. 13: data.lexicon_words. 14: ngram.sentence_mix_words. 15: model.sentence_head_tokens,
 # model.sentence_pooling and model.sentence_head_adds. 16: data.idioms. 17: ngram.unread_mix.
-FORMAT_VERSION = 17
+# 18: train.unlabelled_batch_size and train.unlabelled_maxlen.
+FORMAT_VERSION = 18
 KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.entropy_minimisation"),
               6: ("data.compositions", "data.balance_compositions", "ngram.mix_constructions"),
               7: ("data.negation_strength",), 8: ("data.composition_wordings",),
@@ -45,7 +46,8 @@ KEYS_ADDED = {3: ("data.negations",), 4: ("train.virtual_adversarial", "train.en
               12: ("data.verb_lexicon",), 13: ("data.lexicon_words",),
               14: ("ngram.sentence_mix_words",),
               15: ("model.sentence_head_tokens", "model.sentence_pooling", "model.sentence_head_adds"),
-              16: ("data.idioms",), 17: ("ngram.unread_mix",)}
+              16: ("data.idioms",), 17: ("ngram.unread_mix",),
+              18: ("train.unlabelled_batch_size", "train.unlabelled_maxlen")}
 SECTIONS = ("data", "model", "train", "pretrain", "ngram")
 POOLINGS = ("last", "max", "mean", "maxmean", "maxmeanlast")
 UNREAD_MIXES = ("shared", "fit", "balanced")
@@ -159,6 +161,11 @@ class TrainConfig:
     virtual_adversarial: float = 0.0
     # Entropy minimisation: this weight times the entropy of the predictions on that unlabelled batch. 0 = off.
     entropy_minimisation: float = 0.0
+    # The unlabelled batch of each step: this many reviews (0: train.batch_size), each cut to its last this many
+    # tokens (0: data.maxlen). Why: VAT's three extra passes cost as much as the labelled step three times over
+    # at full size; a smaller batch of shorter reviews makes it affordable within `best`'s 2 hours.
+    unlabelled_batch_size: int = 0
+    unlabelled_maxlen: int = 0
 
     def validate(self) -> None:
         require(1 <= self.epochs <= LIMITS["epochs"], f"train.epochs must be in [1, {LIMITS['epochs']:,}]")
@@ -176,6 +183,9 @@ class TrainConfig:
         require(0.0 <= self.adversarial < 1.0, "train.adversarial must be in [0, 1)")
         require(0.0 <= self.virtual_adversarial < 1.0, "train.virtual_adversarial must be in [0, 1)")
         require(0.0 <= self.entropy_minimisation <= 10.0, "train.entropy_minimisation must be in [0, 10]")
+        require(0 <= self.unlabelled_batch_size <= LIMITS["batch_size"],
+                f"train.unlabelled_batch_size must be in [0, {LIMITS['batch_size']:,}] (0: train.batch_size)")
+        require(self.unlabelled_maxlen >= 0, "train.unlabelled_maxlen must be >= 0 (0: data.maxlen)")
 
     @property
     def semi_supervised(self) -> bool:

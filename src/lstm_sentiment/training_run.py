@@ -200,8 +200,9 @@ def batch_streams(config: Config, data, cluster: Cluster, device: torch.device, 
         batch = batch.to(device)
         return flatten_members(net(batch.ids, batch.lengths, "right"), batch.labels)
 
-    unlabelled = (UnlabelledReviews(data.unlabelled_ids, config.data.maxlen) if config.train.semi_supervised
-                  else None)
+    unlabelled = (UnlabelledReviews(data.unlabelled_ids, config.train.unlabelled_maxlen or config.data.maxlen)
+                  if config.train.semi_supervised else None)
+    unlabelled_size = config.train.unlabelled_batch_size or config.train.batch_size
 
     def shares(split, order, unlabelled_generator=None):
         for index in order:
@@ -209,7 +210,7 @@ def batch_streams(config: Config, data, cluster: Cluster, device: torch.device, 
             batch = make_batch(split, mine, config.data.padding)
             batch.loss_weight = weight
             if unlabelled_generator is not None:  # drawn in step order: a resumed run replays the same ones
-                batch.unlabelled = unlabelled.batch(config.train.batch_size, unlabelled_generator)
+                batch.unlabelled = unlabelled.batch(unlabelled_size, unlabelled_generator)
             yield batch
 
     def train_batches(epoch: int):
