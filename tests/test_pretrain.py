@@ -198,3 +198,21 @@ def test_resume_with_the_wrong_command_names_the_right_one(tmp_path, pretrain_co
     assert main(pretrain_args(lm_dir, pretrain_config, small_archive, "--epochs", "1")) == 0
     assert main(["train", "--resume", str(lm_dir)]) == 2
     assert f"lstm-sentiment pretrain --resume {lm_dir}" in capsys.readouterr().err
+
+
+def test_fine_tuning_with_virtual_adversarial_training_and_an_ngram_member(tmp_path, pretrain_config, small_archive):
+    """`best`'s candidate route: the unlabelled reviews are read with the language model's vocabulary, and the
+    n-gram member is mixed beside the fine-tuned LSTM on validation (not refitted on it under --no-test)."""
+    lm_dir = tmp_path / "lm"
+    assert main(pretrain_args(lm_dir, pretrain_config, small_archive, "--epochs", "1")) == 0
+    out = tmp_path / "classifier"
+    assert main(["train", "--config", str(pretrain_config), "--data", str(small_archive), "--out", str(out),
+                 "--quiet", "--no-cache", "--no-test", "--pretrained", str(lm_dir),
+                 "--set", "train.virtual_adversarial=0.02", "--set", "train.unlabelled_batch_size=3",
+                 "--set", "train.unlabelled_maxlen=7", "--set", "ngram.order=2", "--set", "ngram.min_count=1"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"] == "validation" and metrics["members"]["ngram_fit"]["refit"] is False
+    assert set(metrics["members"]["ngram_fit"]["validation_accuracy"]) == {"lstm", "ngram", "combined"}
+    assert (out / "ngram.safetensors").exists()
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["unlabelled_batch_size"] == 3 and config["train"]["unlabelled_maxlen"] == 7
