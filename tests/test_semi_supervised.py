@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from conftest import TINY_CONFIG
+from lstm_sentiment.adversarial import EmbeddingPerturbation
 from lstm_sentiment.config import Config, ModelConfig, TrainConfig
 from lstm_sentiment.data.prepare import EncodedSplit
 from lstm_sentiment.distributed import Cluster
@@ -116,6 +117,27 @@ def test_the_objective_adds_its_terms_only_in_training_and_with_an_unlabelled_ba
     assert float(semi.loss(model, Batch)[0]) == pytest.approx(float(plain.loss(model, Batch)[0]))
 
 
+def test_adversarial_training_beside_them_perturbs_the_labelled_batch_alone():
+    """train.adversarial's hook follows the labelled batch's gradient, and its second pass adds the labelled loss
+    only: the unlabelled terms are counted once (a batch of another length once crashed the perturbed pass)."""
+    model = tiny_classifier().train()
+
+    class Batch:
+        ids, lengths, labels = torch.randint(2, 20, (4, 5)), torch.full((4,), 5), torch.tensor([1, 0, 1, 1])
+        unlabelled = (torch.randint(2, 20, (3, 9)), torch.full((3,), 9))
+
+    forward = lambda net, batch: (net(batch.ids, batch.lengths, "right"), batch.labels)
+    plain = SemiSupervised(forward, torch.device("cpu"), False, model=model, epsilon=0.0)
+    semi = SemiSupervised(forward, torch.device("cpu"), False, model=model, epsilon=0.3, entropy_weight=1.0)
+    with EmbeddingPerturbation(model.embedding, 0.05) as perturbation:
+        semi.loss(model, Batch)[0].backward()
+        assert perturbation.armed()
+        with perturbation.perturbed():
+            perturbed = float(semi.adversarial_loss(model, Batch))
+        assert perturbed != pytest.approx(float(plain.loss(model, Batch)[0]))  # the perturbation moved it
+    assert float(semi.adversarial_loss(model, Batch)) == pytest.approx(float(plain.loss(model, Batch)[0]))
+
+
 def test_semi_supervised_training_needs_a_single_classifier():
     config = Config()
     config.model.members, config.train.virtual_adversarial = 2, 0.1
@@ -127,7 +149,8 @@ def test_semi_supervised_training_needs_a_single_classifier():
 def test_a_killed_run_with_virtual_adversarial_training_resumes_bit_identically(tmp_path, small_archive):
     config = tmp_path / "tiny.toml"
     config.write_text(TINY_CONFIG)
-    extra = ("--set", "train.virtual_adversarial=0.05", "--set", "train.entropy_minimisation=0.1")
+    extra = ("--set", "train.virtual_adversarial=0.05", "--set", "train.entropy_minimisation=0.1",
+             "--set", "train.adversarial=0.05", "--set", "train.unlabelled_maxlen=9")
     reference = run(train_command(tmp_path / "reference", config, small_archive, *extra))
     assert reference.returncode == 0, reference.stderr
     out = tmp_path / "run"

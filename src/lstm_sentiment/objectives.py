@@ -32,6 +32,11 @@ class Objective(Protocol):
     def loss(self, net: nn.Module, batch) -> tuple[Tensor, object]:
         """The mean loss that backward sees, and whatever tally() needs from this step."""
 
+    def adversarial_loss(self, net: nn.Module, batch) -> Tensor:
+        """The loss of the same step's second pass, with the word vectors adversarially perturbed
+        (train.adversarial): the terms that depend on the batch's own words only, since any other terms were
+        counted once in the clean pass."""
+
     def tally(self, loss: Tensor, outputs: object) -> tuple[float, int, int]:
         """(summed loss, correct, count) of one step, for the epoch's running means."""
 
@@ -76,6 +81,9 @@ class BinaryCrossEntropy:
         with autocast(self.device, self.mixed_precision):
             logits, labels = self.forward(net, batch)
             return nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float()), (logits, labels)
+
+    def adversarial_loss(self, net: nn.Module, batch) -> Tensor:
+        return BinaryCrossEntropy.loss(self, net, batch)[0]  # the labelled loss, whatever a subclass adds
 
     def tally(self, loss: Tensor, outputs: object) -> tuple[float, int, int]:
         logits, labels = outputs

@@ -106,6 +106,9 @@ class LanguageModelObjective:
             loss, n = net(window_f, window_b)
             return loss / n.clamp(min=1), (loss, n)
 
+    def adversarial_loss(self, net, batch):
+        raise NotImplementedError("language-model pretraining has no adversarial pass")
+
     def tally(self, loss, outputs) -> tuple[float, int, int]:
         summed, n = outputs
         return summed.item(), 0, int(n)

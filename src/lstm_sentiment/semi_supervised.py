@@ -40,6 +40,12 @@ def binary_entropy(logits: Tensor) -> Tensor:
     return -(p * nn.functional.logsigmoid(logits) + (1 - p) * nn.functional.logsigmoid(-logits)).mean()
 
 
+def embed(model: nn.Module, ids: Tensor) -> Tensor:
+    """The model's word vectors of ids, without calling its embedding module: train.adversarial's hook on that
+    module must see only the labelled batch (it records the vectors whose gradient it follows)."""
+    return nn.functional.embedding(ids, model.embedding.weight, model.embedding.padding_idx)
+
+
 def logits_of_embedded(model: nn.Module, embedded: Tensor, lengths: Tensor, padding_side: str) -> Tensor:
     outputs, final, _ = model.encode_embedded(embedded, lengths, padding_side)
     return model.classify(outputs, final, lengths, padding_side)
@@ -49,7 +55,7 @@ def virtual_adversarial_loss(model: nn.Module, ids: Tensor, lengths: Tensor, eps
                              padding_side: str = "right") -> Tensor:
     """KL(p(x) || p(x + r)) where r, of norm epsilon * ||e|| per review (e: the review's word vectors), is the
     direction one power iteration finds to change p most; the clean prediction is a constant target."""
-    embedded = model.embedding(ids)
+    embedded = embed(model, ids)
     valid = (ids != PAD_ID).unsqueeze(-1).to(embedded.dtype)
     with torch.no_grad():
         clean = logits_of_embedded(model, embedded, lengths, padding_side).float()
@@ -85,7 +91,8 @@ class SemiSupervised(BinaryCrossEntropy):
             if self.epsilon > 0:
                 extra = extra + virtual_adversarial_loss(self.model, ids, lengths, self.epsilon)
             if self.entropy_weight > 0:
-                extra = extra + self.entropy_weight * binary_entropy(self.model(ids, lengths, "right").float())
+                predicted = logits_of_embedded(self.model, embed(self.model, ids), lengths, "right")
+                extra = extra + self.entropy_weight * binary_entropy(predicted.float())
         return loss + extra, outputs
 
 

@@ -168,7 +168,7 @@ def fit(model: nn.Module, objective: Objective, train_batches: Callable[[int], I
             backward(loss, weight)
         if adversarial:
             with perturbation.perturbed():
-                adversarial_loss = objective.loss(net, batch)[0]
+                adversarial_loss = objective.adversarial_loss(net, batch)
             backward(adversarial_loss, weight)
         if scaler:
             scaler.unscale_(optimizer)
