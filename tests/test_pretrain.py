@@ -17,8 +17,9 @@ from safetensors.torch import load_file
 from conftest import TINY_CONFIG
 from lstm_sentiment.cli import main
 from lstm_sentiment.config import ModelConfig, PretrainConfig
-from lstm_sentiment.config_io import load_config_file
+from lstm_sentiment.config_io import load_config_file, load_preset
 from lstm_sentiment.data.vocab import PAD_ID, Vocabulary
+from lstm_sentiment.errors import UserError
 from lstm_sentiment.language_model import ENCODER, LanguageModel, batchify
 from lstm_sentiment.model import SentimentClassifier
 from lstm_sentiment.pretrain import document_stream, windows
@@ -216,3 +217,15 @@ def test_fine_tuning_with_virtual_adversarial_training_and_an_ngram_member(tmp_p
     assert (out / "ngram.safetensors").exists()
     config = json.loads((out / "config.json").read_text())
     assert config["train"]["unlabelled_batch_size"] == 3 and config["train"]["unlabelled_maxlen"] == 7
+
+
+def test_the_best_presets_refit_without_its_member_is_the_only_refit():
+    """`best` carries an n-gram member mixed on validation: its old refit command is refused with the fix named,
+    and the documented one (`ngram.order=0`) is accepted."""
+    config = load_preset("best")
+    assert config.ngram.order == 3
+    config.data.validation_split = 0
+    with pytest.raises(UserError, match="ngram.order = 0 to refit the LSTM alone"):
+        config.validate()
+    config.ngram.order = 0
+    config.validate()

@@ -287,7 +287,7 @@ class Config:
                     "scored)")
         require(self.ngram.order == 0 or self.data.validation_split > 0,
                 "ngram.order > 0 mixes the n-gram member by weights chosen on validation; set data.validation_split "
-                "above 0")
+                "above 0, or ngram.order = 0 to refit the LSTM alone on every training review")
         parameters = self.model.parameter_count(self.data.num_words)
         require(parameters <= MAX_PARAMETERS, f"the model would have {parameters:,} weights "
                 f"({4 * parameters / 1e9:,.0f} GB), more than the limit of {MAX_PARAMETERS:,}; check model sizes")
