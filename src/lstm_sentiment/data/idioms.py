@@ -75,10 +75,10 @@ def idiom_sets(trees: list[list[Phrase]], per_idiom: int = 4) -> dict[str, list[
     idioms ('idioms, held out') and the second, larger held-out list, split by whether the idiom holds a negator
     (`check`'s idioms all do); (text, 0/1)."""
     sets = {name: [(text, int(target > 0.5)) for text, target in idiom_examples(trees, per_idiom, which)]
-            for name, which in (("idioms", "training"), ("idioms, held out", "held_out"),
-                                ("idioms, held out (more)", "held_out_more"))}
+            for name, which in (("idioms", "training"), ("idioms, held out", "held_out"))}
     more = [(has_negator(idiom["text"]), (text, int(target > 0.5)))
             for idiom, text, target in _said_idioms(trees, per_idiom, "held_out_more")]
+    sets["idioms, held out (more)"] = [example for _, example in more]
     sets["idioms, held out (more), with a negator"] = [example for negated, example in more if negated]
     sets["idioms, held out (more), without"] = [example for negated, example in more if not negated]
     return sets
