@@ -145,10 +145,12 @@ def test_fine_tuning_refuses_a_language_model_that_does_not_fit(tmp_path, pretra
     assert main(pretrain_args(lm_dir, pretrain_config, small_archive, "--epochs", "1")) == 0
     base = ["train", "--config", str(pretrain_config), "--data", str(small_archive), "--quiet", "--no-cache",
             "--pretrained", str(lm_dir)]
+    own = load_config_file(pretrain_config)
     assert main([*base, "--out", str(tmp_path / "a"), "--set", "model.hidden_sizes=[16]"]) == 2
-    assert "model.hidden_sizes" in capsys.readouterr().err
+    # the error names the setting and the override that fits the language model
+    assert f"fine-tune with --set model.hidden_sizes={own.model.hidden_sizes}" in capsys.readouterr().err
     assert main([*base, "--out", str(tmp_path / "b"), "--set", "data.num_words=20"]) == 2
-    assert "data.num_words" in capsys.readouterr().err
+    assert f"data.num_words ({own.data.num_words} in the language model, 20 here)" in capsys.readouterr().err
     assert main([*base[:-1], str(tmp_path), "--out", str(tmp_path / "c")]) == 2
     assert "encoder.safetensors" in capsys.readouterr().err
 

@@ -13,6 +13,7 @@ uses the full softmax, so its perplexity is exact.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -137,13 +138,18 @@ def load_encoder(lm_dir: Path, config: Config, vocab: Vocabulary) -> dict[str, t
     same embedding and first-layer sizes."""
     saved = _language_model_config(lm_dir)
     path = lm_dir / ENCODER
-    mismatched = [f"model.{key}" for key in ("embedding_dim", "hidden_sizes")
-                  if saved["model"].get(key) != getattr(config.model, key)]
-    if saved.get("data", {}).get("num_words") != config.data.num_words:  # the vocabulary is the LM's own
-        mismatched.append("data.num_words")
-    if mismatched or not config.model.bidirectional:
-        detail = ", ".join(mismatched) or "model.bidirectional (must be true)"
-        raise UserError(f"{lm_dir} was pretrained with other settings than this run: {detail}")
+    pairs = {f"model.{key}": (saved["model"].get(key), getattr(config.model, key))
+             for key in ("embedding_dim", "hidden_sizes")}
+    pairs["data.num_words"] = (saved.get("data", {}).get("num_words"), config.data.num_words)  # the LM's vocabulary
+    mismatched = {key: pretrained for key, (pretrained, own) in pairs.items() if pretrained != own}
+    if mismatched:  # name the fix: a preset fine-tuning a language model pretrained with --set overrides
+        detail = ", ".join(f"{key} ({value} in the language model, {pairs[key][1]} here)"
+                           for key, value in mismatched.items())
+        fix = " ".join(f"--set {key}={json.dumps(value)}" for key, value in mismatched.items())
+        raise UserError(f"{lm_dir} was pretrained with other settings than this run: {detail}; fine-tune with {fix}")
+    if not config.model.bidirectional:
+        raise UserError(f"{lm_dir} was pretrained with other settings than this run: model.bidirectional "
+                        "(must be true)")
     if Vocabulary.load(lm_dir / "vocab.json").tokens != vocab.tokens:
         raise UserError(f"{lm_dir}/vocab.json differs from this run's vocabulary")
     try:
