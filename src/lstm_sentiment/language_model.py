@@ -141,11 +141,11 @@ def load_encoder(lm_dir: Path, config: Config, vocab: Vocabulary) -> dict[str, t
     pairs = {f"model.{key}": (saved["model"].get(key), getattr(config.model, key))
              for key in ("embedding_dim", "hidden_sizes")}
     pairs["data.num_words"] = (saved.get("data", {}).get("num_words"), config.data.num_words)  # the LM's vocabulary
-    mismatched = {key: pretrained for key, (pretrained, own) in pairs.items() if pretrained != own}
+    mismatched = {key: values for key, values in pairs.items() if values[0] != values[1]}
     if mismatched:  # name the fix: a preset fine-tuning a language model pretrained with --set overrides
-        detail = ", ".join(f"{key} ({value} in the language model, {pairs[key][1]} here)"
-                           for key, value in mismatched.items())
-        fix = " ".join(f"--set {key}={json.dumps(value)}" for key, value in mismatched.items())
+        detail = ", ".join(f"{key} ({pretrained} in the language model, {own} here)"
+                           for key, (pretrained, own) in mismatched.items())
+        fix = " ".join(f"--set {key}={json.dumps(pretrained)}" for key, (pretrained, _) in mismatched.items())
         raise UserError(f"{lm_dir} was pretrained with other settings than this run: {detail}; fine-tune with {fix}")
     if not config.model.bidirectional:
         raise UserError(f"{lm_dir} was pretrained with other settings than this run: model.bidirectional "
